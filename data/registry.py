@@ -22,6 +22,8 @@ FETCH_DIR = PROJECT_ROOT / "data" / "raw"
 SHARED_RAW = PROJECT_ROOT.parent / "shared" / "data" / "raw"
 ENV_RAW = "SKILLNADER_RAW"
 ENV_TRANSCRIBED = "SKILLNADER_TRANSCRIBED"
+# Written by `skillnader fetch` once data/raw holds every registered raw file.
+COMPLETE_MARKER = ".complete"
 
 
 class SourceError(RuntimeError):
@@ -65,21 +67,24 @@ def sha256_of(path: Path) -> str:
 
 
 def find_raw_dir(cli_value: str | os.PathLike | None = None) -> Path:
-    """The raw directory, in order: --raw DIR, $SKILLNADER_RAW, data/raw (fetched), ../shared/data/raw."""
+    """The raw directory, in order: --raw DIR, $SKILLNADER_RAW, data/raw (once fetched
+    completely), ../shared/data/raw."""
     if cli_value:
         return Path(cli_value).resolve()
     if os.environ.get(ENV_RAW):
         return Path(os.environ[ENV_RAW]).resolve()
-    if FETCH_DIR.is_dir() and any(FETCH_DIR.iterdir()):
+    if (FETCH_DIR / COMPLETE_MARKER).is_file():
         return FETCH_DIR
     return SHARED_RAW
 
 
 def find_transcribed_dir(raw_dir: Path) -> Path:
-    """Transcribed tables sit beside the raw mirror unless $SKILLNADER_TRANSCRIBED says otherwise."""
+    """Transcribed tables: $SKILLNADER_TRANSCRIBED, else beside the raw directory, else the
+    shared mirror's."""
     if os.environ.get(ENV_TRANSCRIBED):
         return Path(os.environ[ENV_TRANSCRIBED]).resolve()
-    return raw_dir.parent / "transcribed"
+    beside = raw_dir.parent / "transcribed"
+    return beside if beside.is_dir() else SHARED_RAW.parent / "transcribed"
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,10 @@ class FileStatus:
         if self.status == "ok":
             return f"OK       {self.path}"
         if self.status == "missing":
-            return f"MISSING  {self.path} (source {self.source_id}, expected sha256 {self.expected})"
+            return (
+                f"MISSING  {self.path} (source {self.source_id}, "
+                f"expected sha256 {self.expected})"
+            )
         return (
             f"CHANGED  {self.path} (source {self.source_id}): sha256 is {self.actual}, "
             f"expected {self.expected}"
@@ -110,6 +118,7 @@ class Registry:
         transcribed_dir: Path | None = None,
         registry_file: Path = REGISTRY_FILE,
     ) -> None:
+        self.registry_file = Path(registry_file)
         self.raw_dir = Path(raw_dir) if raw_dir else find_raw_dir()
         self.transcribed_dir = (
             Path(transcribed_dir) if transcribed_dir else find_transcribed_dir(self.raw_dir)

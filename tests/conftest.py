@@ -1,0 +1,15 @@
+"""Shared fixtures. Tests marked `mirror` read the read-only data mirror (../shared/data/raw)."""
+
+from __future__ import annotations
+
+import pytest
+
+from data.registry import Registry, find_raw_dir
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    reg = Registry()
+    if not reg.raw_dir.is_dir():
+        pytest.skip(f"data mirror not found at {find_raw_dir()}")
+    return reg

@@ -135,9 +135,9 @@ def _drop_partial_merges(
     result: pd.DataFrame, terms: pd.DataFrame, crosswalk: pd.DataFrame
 ) -> pd.DataFrame:
     """A merged district needs every one of its parts: half a district is not the district."""
-    parts = crosswalk.groupby("to_code")["from_code"].nunique().rename("parts")
+    parts = crosswalk.groupby("to_code")["from_code"].nunique().rename("parts").reset_index()
     have = terms.groupby(KEY)["from_code"].nunique().rename("have").reset_index()
-    have = have.merge(parts, left_on="to_code", right_index=True)
+    have = have.merge(parts, on="to_code")
     complete = have.loc[have["have"] == have["parts"], KEY]
     return result.merge(complete, on=KEY, how="inner")
 
@@ -148,13 +148,27 @@ def _coverage(
     reference: pd.Series | None,
     result: pd.DataFrame,
 ) -> np.ndarray:
-    """Share of each district's reference size that lies in units with a value."""
+    """Share of each district's reference size that lies in units with a value.
+
+    A code 'a+b' is a unit of an older edition that later split into a and b: it counts with
+    the reference of its parts, and only the current units make up the district's full size.
+    """
     cw = crosswalk[["from_code", "to_code", "weight"]].copy()
-    ref = reference if reference is not None else pd.Series(1.0, index=cw["from_code"].unique())
-    cw["ref"] = cw["from_code"].map(ref).fillna(0.0) * cw["weight"]
-    full = cw.groupby("to_code")["ref"].sum()
+    current = ~cw["from_code"].str.contains("+", regex=False)
+    if reference is None:
+        reference = pd.Series(1.0, index=cw.loc[current, "from_code"].unique())
+    ref = reference
+
+    def size(code: str) -> float:
+        return float(sum(ref.get(p, 0.0) for p in code.split("+")))
+
+    sizes = {c: size(c) for c in cw["from_code"].unique()}
+    cw["ref"] = cw["from_code"].map(sizes).astype(float) * cw["weight"]
+    full = cw[current].groupby("to_code")["ref"].sum()
     seen = terms[["from_code", "to_code", "year", "sex", "weight"]].drop_duplicates()
-    seen = seen.assign(ref=seen["from_code"].map(ref).fillna(0.0) * seen["weight"])
+    seen = seen.assign(
+        ref=seen["from_code"].map(sizes).astype(float).fillna(0.0) * seen["weight"]
+    )
     covered = seen.groupby(KEY)["ref"].sum()
     idx = pd.MultiIndex.from_frame(result[KEY])
     full_ref = full.reindex(result["to_code"]).to_numpy()

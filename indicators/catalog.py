@@ -25,7 +25,8 @@ AREAS: dict[str, dict[str, str]] = {
 }
 
 SourceDivision = Literal[
-    "regso", "basomrade", "valdistrikt", "school", "stadsdel", "sdo18", "sdo14", "sdo13", "sdo11"
+    "regso", "basomrade", "valdistrikt", "school", "stadsdel", "sdo18", "sdo14", "sdo13", "sdo11",
+    "city",
 ]
 
 

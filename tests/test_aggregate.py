@@ -41,7 +41,8 @@ def test_ratio_pools_numerators_and_denominators():
     o = obs([("a", 2022, "v", 10), ("a", 2022, "e", 100),
              ("b", 2022, "v", 60), ("b", 2022, "e", 100),
              ("c", 2022, "v", 30), ("c", 2022, "e", 50)])
-    res = aggregate(indicator(kind="ratio", numerator="v", denominator="e", scale=100), o, CW, "sdo")
+    ind = indicator(kind="ratio", numerator="v", denominator="e", scale=100)
+    res = aggregate(ind, o, CW, "sdo")
     d1 = res.set_index("to_code").loc["D1"]
     # D1 = (10 + 30) / (100 + 50) -- not the mean of the rates 10 % and 60 %
     assert d1["value"] == pytest.approx(100 * 40 / 150)

@@ -1,0 +1,85 @@
+"""Skillnader: the Dash app. `uv run skillnader serve` or `gunicorn app:server`.
+
+The built data (data/build) is loaded once per process; if no complete build exists the first
+start builds it from the registered sources, later starts only load it.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qs
+
+import dash
+import dash_mantine_components as dmc
+from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
+
+from indicators.store import get_store
+from pages import ids
+from pages.i18n import t
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+get_store()  # load (or build once) before serving, not inside the first request
+
+app = dash.Dash(
+    __name__,
+    use_pages=True,
+    pages_folder="pages",
+    title="Skillnader",
+    suppress_callback_exceptions=True,
+    serve_locally=True,
+)
+server = app.server
+
+
+def _header() -> dmc.Group:
+    return dmc.Group(
+        [
+            html.Div(
+                [
+                    dmc.Title(html.Span(id="app-title"), order=3),
+                    dmc.Text(id="app-subtitle", size="sm", c="dimmed"),
+                ]
+            ),
+            dmc.SegmentedControl(
+                id=ids.LANG_SWITCH,
+                data=[{"value": "sv", "label": "Svenska"}, {"value": "en", "label": "English"}],
+                value="sv",
+                size="xs",
+            ),
+        ],
+        justify="space-between",
+        p="md",
+    )
+
+
+app.layout = dmc.MantineProvider(
+    [
+        dcc.Location(id=ids.URL),
+        dcc.Store(id="lang-sink"),
+        _header(),
+        dmc.Container(dash.page_container, fluid=True, px="md", pb="xl"),
+    ]
+)
+
+
+@app.callback(
+    Output("app-title", "children"),
+    Output("app-subtitle", "children"),
+    Output(ids.LANG_SWITCH, "value"),
+    dash.Input(ids.URL, "search"),
+)
+def _header_language(search: str | None):
+    lang = parse_qs((search or "").lstrip("?")).get("lang", ["sv"])[0]
+    lang = "en" if lang == "en" else "sv"
+    return t("app_title", lang), t("app_subtitle", lang), lang
+
+
+clientside_callback(
+    ClientsideFunction(namespace="skillnader", function_name="switchLang"),
+    Output("lang-sink", "data"),
+    Input(ids.LANG_SWITCH, "value"),
+    prevent_initial_call=True,
+)
+
+if __name__ == "__main__":
+    app.run(debug=False)

@@ -15,7 +15,7 @@ from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, ht
 
 from indicators.store import get_store
 from pages import ids
-from pages.i18n import t
+from pages.i18n import add_strings, t
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 get_store()  # load (or build once) before serving, not inside the first request
@@ -31,6 +31,16 @@ app = dash.Dash(
 server = app.server
 
 
+# path -> UI string key of the nav label; the pages register themselves in pages/
+NAV = {"/": "nav_map", "/trends": "nav_trends", "/compare": "nav_compare", "/data": "nav_data"}
+add_strings({
+    "nav_map": {"sv": "Karta", "en": "Map"},
+    "nav_trends": {"sv": "Skillnader över tid", "en": "Differences over time"},
+    "nav_compare": {"sv": "Jämför stadsdelar", "en": "Compare districts"},
+    "nav_data": {"sv": "Data och källor", "en": "Data and sources"},
+})
+
+
 def _header() -> dmc.Group:
     return dmc.Group(
         [
@@ -39,6 +49,11 @@ def _header() -> dmc.Group:
                     dmc.Title(html.Span(id="app-title"), order=3),
                     dmc.Text(id="app-subtitle", size="sm", c="dimmed"),
                 ]
+            ),
+            html.Nav(
+                dmc.Group([dmc.Anchor(id=f"nav-{i}", href=p, fw=600)
+                           for i, p in enumerate(NAV)], gap="lg"),
+                **{"aria-label": "Huvudmeny / Main menu"},
             ),
             dmc.SegmentedControl(
                 id=ids.LANG_SWITCH,
@@ -66,12 +81,16 @@ app.layout = dmc.MantineProvider(
     Output("app-title", "children"),
     Output("app-subtitle", "children"),
     Output(ids.LANG_SWITCH, "value"),
-    dash.Input(ids.URL, "search"),
+    *(Output(f"nav-{i}", "children") for i in range(len(NAV))),
+    *(Output(f"nav-{i}", "href") for i in range(len(NAV))),
+    Input(ids.URL, "search"),
 )
 def _header_language(search: str | None):
     lang = parse_qs((search or "").lstrip("?")).get("lang", ["sv"])[0]
     lang = "en" if lang == "en" else "sv"
-    return t("app_title", lang), t("app_subtitle", lang), lang
+    labels = [t(key, lang) for key in NAV.values()]
+    hrefs = [f"{path}?lang={lang}" for path in NAV]
+    return (t("app_title", lang), t("app_subtitle", lang), lang, *labels, *hrefs)
 
 
 clientside_callback(

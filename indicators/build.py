@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 BUILD_DIR = PROJECT_ROOT / "data" / "build"
 FINE_DIVISIONS = ("regso", "basomrade")  # mapped on their own as finer units
+# A year counts for maps and inequality when this share of a division's districts has a value.
+MAP_MIN_SHARE = 2 / 3
 MAP_DIVISIONS = (*SDO_DIVISIONS, *FINE_DIVISIONS)
 # Web simplification tolerance per division, metres (geo/simplify.py keeps shared edges).
 TOLERANCE_M = {"sdo11": 60, "sdo13": 60, "sdo14": 60, "regso": 25, "basomrade": 20}
@@ -129,9 +131,13 @@ def _targets(src: str) -> tuple[str, ...]:
     return (*SDO_DIVISIONS, *own, "city")
 
 
-def _reference(obs_div: pd.DataFrame) -> pd.Series | None:
-    """Coverage reference: each unit's total population in the division's latest year."""
+def _reference(obs_div: pd.DataFrame, ind: Indicator) -> pd.Series | None:
+    """Coverage reference: each unit's total population in the division's latest year, else
+    its aggregation weight (pupils of a school), else None (units count equally)."""
     pop = obs_div[(obs_div["variable"] == "population") & (obs_div["sex"] == "total")]
+    if pop.empty and ind.aggregation.weight:
+        pop = obs_div[obs_div["variable"] == ind.aggregation.weight]
+        return pop.groupby("code")["value"].max() if len(pop) else None
     if pop.empty:
         return None
     latest = pop[pop["year"] == pop["year"].max()]
@@ -180,7 +186,7 @@ def build_indicator(
             xw = _crosswalk_for(cw, obs_div, src, dst)
             if xw.empty:
                 continue
-            res = aggregate(ind, obs_div, xw, dst, _reference(obs_div), merge_w)
+            res = aggregate(ind, obs_div, xw, dst, _reference(obs_div, ind), merge_w)
             if res.empty:
                 continue
             out.append(res.assign(division=dst, source_division=src))
@@ -216,9 +222,18 @@ def district_names(codes: pd.Series, division: pd.Series, names: dict) -> pd.Ser
     return pd.Series([one(c, d) for c, d in zip(codes, division, strict=True)], index=codes.index)
 
 
-def inequality_input(built: pd.DataFrame, catalog: dict[str, Indicator]) -> pd.DataFrame:
-    """District values with their inequality weights (own denominator, else population)."""
+def inequality_input(
+    built: pd.DataFrame, catalog: dict[str, Indicator], unit_counts: dict[str, int]
+) -> pd.DataFrame:
+    """District values with their inequality weights (own denominator, else population).
+
+    Only years where most of a division's districts have a mappable value take part: a gap
+    measured over three districts of eleven is not the city's gap.
+    """
     districts = built[built["division"].isin(MAP_DIVISIONS) & built["mappable"]].copy()
+    n = districts.groupby(["indicator_id", "division", "year", "sex"])["district_code"]
+    enough = n.transform("nunique") >= MAP_MIN_SHARE * districts["division"].map(unit_counts)
+    districts = districts[enough]
     pop = built[(built["indicator_id"] == "population") & (built["sex"] == "total")]
     pieces = []
     for (ind_id, div), g in districts.groupby(["indicator_id", "division"]):
@@ -282,7 +297,8 @@ def process(registry: Registry, obs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     indicators = indicators[INDICATOR_COLUMNS].sort_values(
         ["indicator_id", "division", "year", "sex", "district_code"], ignore_index=True
     )
-    ineq = inequality_table(inequality_input(indicators, catalog))
+    unit_counts = {d: len(boundaries.load_boundaries(registry, d)) for d in MAP_DIVISIONS}
+    ineq = inequality_table(inequality_input(indicators, catalog, unit_counts))
     return {
         "indicators": indicators,
         "inequality": ineq,
@@ -290,8 +306,25 @@ def process(registry: Registry, obs: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "crosswalk": cw,
         "crosswalk_report": crosswalk.crosswalk_report(cw, pop14),
         "unmatched_units": unmatched.reset_index(drop=True),
+        "reconciliation": reconcile_population(indicators, obs),
         "observations": obs,
     }
+
+
+def reconcile_population(indicators: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame:
+    """The city's population summed from source units against the official city total."""
+    built = indicators[
+        (indicators["indicator_id"] == "population") & (indicators["division"] == "city")
+        & (indicators["sex"] == "total")
+    ][["year", "value", "source_division"]].rename(columns={"value": "built"})
+    official = obs[
+        (obs["division"] == "city") & (obs["variable"] == "population_31dec")
+        & (obs["sex"] == "total")
+    ][["year", "value", "citation"]].rename(columns={"value": "official"})
+    out = built.merge(official, on="year", how="outer").sort_values("year")
+    out["difference"] = out["built"] - out["official"]
+    out["difference_pct"] = 100 * out["difference"] / out["official"]
+    return out.reset_index(drop=True)
 
 
 def get_loader_attr(name: str, attr: str):

@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from data.registry import Registry
-from indicators.build import BUILD_DIR, MAP_DIVISIONS
+from indicators.build import BUILD_DIR, MAP_DIVISIONS, MAP_MIN_SHARE
 from indicators.catalog import Indicator, load_catalog
 
 log = logging.getLogger(__name__)
-TABLES = ("indicators", "inequality", "verdicts", "crosswalk_report")
+TABLES = ("indicators", "inequality", "verdicts", "crosswalk_report", "reconciliation")
 
 
 class BuildMissingError(RuntimeError):
@@ -87,10 +87,17 @@ class Store:
         return self._by_key.get((indicator_id, division, sex), self.indicators.iloc[0:0])
 
     def years(self, indicator_id: str, division: str, mappable_only: bool = True) -> list[int]:
+        """Years with values; for maps only years where most districts have a mappable value
+        (a map of three coloured districts among eleven grey ones says nothing)."""
         v = self.values(indicator_id, division)
-        if mappable_only:
-            v = v[v["mappable"]]
-        return sorted(int(y) for y in v["year"].unique())
+        if not mappable_only:
+            return sorted(int(y) for y in v["year"].unique())
+        n_units = self.unit_count(division)
+        per_year = v[v["mappable"]].groupby("year")["district_code"].nunique()
+        return sorted(int(y) for y, n in per_year.items() if n >= MAP_MIN_SHARE * n_units)
+
+    def unit_count(self, division: str) -> int:
+        return len(self.geojson(division)["features"])
 
     def divisions(self, indicator_id: str) -> list[str]:
         have = {d for (i, d, _s) in self._by_key if i == indicator_id}

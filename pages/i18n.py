@@ -50,6 +50,16 @@ DIVISION_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def add_strings(strings: dict[str, dict[str, str]]) -> None:
+    """Pages register their own strings here at import; a key may be defined only once."""
+    for key, text in strings.items():
+        if key in STRINGS and STRINGS[key] != text:
+            raise ValueError(f"UI string {key!r} is defined twice with different texts")
+        if set(text) != set(LANGS):
+            raise ValueError(f"UI string {key!r} needs both {LANGS}")
+        STRINGS[key] = text
+
+
 def t(key: str, lang: str, **kwargs: object) -> str:
     text = STRINGS[key]["en" if lang == "en" else "sv"]
     return text.format(**kwargs) if kwargs else text

@@ -2,6 +2,26 @@
 // can be shared and back/forward restore it (Dash pages re-render the layout on popstate).
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   skillnader: {
+    // Generic: data = {query: {key: value, ...}, replace: bool}. Writes exactly these keys, in
+    // this order (commas kept readable), with replaceState for a first render (canonicalising
+    // a hand-edited link) and pushState for a user's change, so back/forward step through views.
+    setQuery: function (data) {
+      if (!data || !data.query) return window.dash_clientside.no_update;
+      const parts = [];
+      for (const [k, v] of Object.entries(data.query)) {
+        if (v === null || v === undefined || v === '') continue;
+        parts.push(encodeURIComponent(k) + '=' + encodeURIComponent(String(v)).replace(/%2C/g, ','));
+      }
+      const search = '?' + parts.join('&');
+      if (search === window.location.search) return window.dash_clientside.no_update;
+      const url = window.location.pathname + search + window.location.hash;
+      if (data.replace) {
+        window.history.replaceState(null, '', url);
+      } else {
+        window.history.pushState(null, '', url);
+      }
+      return window.dash_clientside.no_update;
+    },
     syncUrl: function (area, indicator, year, division, lang) {
       const params = new URLSearchParams(window.location.search);
       const next = {lang: lang, area: area, indicator: indicator, year: year, division: division};

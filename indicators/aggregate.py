@@ -65,15 +65,15 @@ def _unit_terms(ind: Indicator, wide: pd.DataFrame) -> pd.DataFrame:
         equal_years = share[share < MIN_WEIGHT_SHARE].index
         w = wide[a.weight].where(~wide["year"].isin(equal_years), 1.0)
         out = wide.assign(d=w, n=w * wide[a.variable], equal_weights=wide["year"].isin(equal_years))
-    else:  # published
-        out = wide.assign(n=wide[a.variable], d=np.nan)
+    else:  # published, on its own division: each district is its own single unit
+        out = wide.assign(n=wide[a.variable], d=1.0)
     return out[out["n"].notna()]
 
 
 def _combine(terms: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
     a = ind.aggregation
     g = terms.groupby(KEY, as_index=False).agg(n=("n", "sum"), d=("d", "sum"))
-    if a.kind == "sum":
+    if a.kind == "sum" or (a.kind == "published" and a.additive):
         g["value"], g["numerator"], g["denominator"] = g["n"], np.nan, np.nan
     elif a.kind == "ratio":
         g["value"] = a.scale * g["n"] / g["d"]
@@ -106,7 +106,7 @@ def aggregate(
     a = ind.aggregation
     variables = needed_variables(ind)
     wide = _wide(obs, variables)
-    if a.kind == "published" and merge_weights is not None:
+    if a.kind == "published" and merge_weights is not None and not a.additive:
         mw = merge_weights.rename(columns={"weight": "_mw"})
         wide = wide.merge(mw, on=["code", "year", "sex"], how="left")
         # A district that merges with no other passes through unchanged, weight or not.
@@ -126,7 +126,7 @@ def aggregate(
     for col in ("n", "d"):
         terms[col] = terms[col] * terms["weight"]
     result = _combine(terms, kind_for_combine)
-    if a.kind == "published" and merge_weights is not None:
+    if a.kind == "published" and (merge_weights is not None or a.additive):
         result = _drop_partial_merges(result, terms, crosswalk)
     return result.assign(coverage=_coverage(terms, crosswalk, reference, result))
 

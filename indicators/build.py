@@ -178,10 +178,12 @@ def build_indicator(
                 & (built["division"] == src)
             ].rename(columns={"district_code": "code"})
             merge_w = _nearest_year_weights(pop, sorted(obs_div["year"].unique()))
+        published = ind.aggregation.kind == "published"
         for dst in _targets(src):
-            if ind.aggregation.kind == "published" and dst not in (src, "city") and merge_w is None:
+            mergeable = merge_w is not None or ind.aggregation.additive
+            if published and dst not in (src, "city") and not mergeable:
                 continue  # without weights a merged share would be a guess
-            if ind.aggregation.kind == "published" and dst == "city":
+            if published and dst == "city" and src != "city":
                 continue  # city values of published series come from the city rows
             xw = _crosswalk_for(cw, obs_div, src, dst)
             if xw.empty:

@@ -52,7 +52,8 @@ class Aggregation(_Strict):
       denominator; `approximate: true` makes the metadata say so.
     - published: the source publishes district values; they are taken as they are on their own
       division, and merged to later divisions weighted by `merge_weight` (an indicator id whose
-      built district values give the weights, e.g. population) when one is named.
+      built district values give the weights, e.g. population) when one is named, or summed
+      when `additive` (counts). A merged district needs all of its parts.
     """
 
     kind: Literal["sum", "ratio", "weighted_mean", "published"]
@@ -63,6 +64,7 @@ class Aggregation(_Strict):
     scale: float = 1.0
     approximate: bool = False
     merge_weight: str | None = None
+    additive: bool = False  # published counts: merged districts sum their parts
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> Aggregation:

@@ -49,6 +49,7 @@ class Store:
     inequality: pd.DataFrame
     verdicts: pd.DataFrame
     crosswalk_report: pd.DataFrame
+    reconciliation: pd.DataFrame
     info: dict
     catalog: dict[str, Indicator] = field(default_factory=load_catalog)
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import dash_mantine_components as dmc
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from dash import html
 from plotly.colors import sample_colorscale
 
@@ -311,10 +310,11 @@ class DivisionProfile:
 
 def build_profile(indicators: pd.DataFrame, catalog: Mapping[str, Indicator],
                   division: str) -> DivisionProfile:
-    """From the store's long table: done once per division (a few ms), then only indexed."""
+    """From the store's long table: done once per division, then only indexed."""
     codes = DIVISION_CODES[division]
-    df = indicators[indicators["division"].isin([division, "city"])]
-    groups = {k: g for k, g in df.groupby(["indicator_id", "division", "sex"], sort=False)}
+    col_of = {c: i for i, c in enumerate(codes)}
+    df = indicators[indicators["division"].isin([division, "city"]) & indicators["value"].notna()]
+    groups = dict(tuple(df.groupby(["indicator_id", "division", "sex"], sort=False)))
     series: dict[str, list[Series]] = {a: [] for a in AREAS}
     without: dict[str, list[str]] = {a: [] for a in AREAS}
     for ind_id, ind in catalog.items():
@@ -323,27 +323,26 @@ def build_profile(indicators: pd.DataFrame, catalog: Mapping[str, Indicator],
         sexes = [s for s in SEX_ORDER if (ind_id, division, s) in groups]
         if "total" in sexes:
             sexes = ["total"]
-        if not sexes:
-            without[ind.area].append(ind_id)
-            continue
+        added = False
         for sex in sexes:
             g = groups[(ind_id, division, sex)]
-            g = g[g["district_code"].isin(codes) & g["value"].notna()]
-            years = tuple(sorted(int(y) for y in g["year"].unique()))
-            if not years:
+            cols = g["district_code"].map(col_of)
+            g, cols = g[cols.notna()], cols[cols.notna()].to_numpy(dtype=int)
+            years = np.unique(g["year"].to_numpy(dtype=int))
+            if not len(years):
                 continue
-            vals = g.pivot_table(index="year", columns="district_code", values="value",
-                                 aggfunc="first").reindex(index=list(years), columns=list(codes))
-            cov = g.pivot_table(index="year", columns="district_code", values="coverage",
-                                aggfunc="first").reindex(index=list(years), columns=list(codes))
+            rows = np.searchsorted(years, g["year"].to_numpy(dtype=int))
+            vals = np.full((len(years), len(codes)), np.nan)
+            cov = np.full((len(years), len(codes)), np.nan)
+            vals[rows, cols] = g["value"].to_numpy(dtype=float)
+            cov[rows, cols] = g["coverage"].to_numpy(dtype=float)
             c = groups.get((ind_id, "city", sex))
             city = ({} if c is None else
-                    {int(y): float(v) for y, v in zip(c["year"], c["value"], strict=True)
-                     if pd.notna(v)})
+                    {int(y): float(v) for y, v in zip(c["year"], c["value"], strict=True)})
             series[ind.area].append(Series(
-                ind_id, sex, years, tuple(codes), vals.to_numpy(dtype=float),
-                cov.to_numpy(dtype=float), city))
-        if not any(s.indicator_id == ind_id for s in series[ind.area]):
+                ind_id, sex, tuple(int(y) for y in years), tuple(codes), vals, cov, city))
+            added = True
+        if not added:
             without[ind.area].append(ind_id)
     return DivisionProfile(division, series, without)
 
@@ -552,8 +551,11 @@ def chart_rows(rows: list[ProfileRow]) -> list[ProfileRow]:
 
 def area_figure(rows: list[ProfileRow], area: str, districts: list[str],
                 catalog: Mapping[str, Indicator], division: str, lang: str,
-                sources: list[str]) -> go.Figure | None:
+                sources: list[str]) -> dict | None:
     """Dot plot of index (city = 100) per indicator; None when nothing is comparable.
+
+    Returned as a plain figure dict (`go.Figure(fig)` validates it in the tests): building a
+    go.Figure validates every property and took most of a callback's time.
 
     Each indicator row has a faint background: purple on the side of the city line that is
     better, orange on the side that is worse (none for neutral indicators), so a marker's
@@ -570,7 +572,7 @@ def area_figure(rows: list[ProfileRow], area: str, districts: list[str],
     log_lo, log_hi = math.log10(lo), math.log10(hi)
     p100 = (2 - log_lo) / (log_hi - log_lo)  # the city line as a fraction of the x domain
 
-    fig = go.Figure()
+    traces: list[dict] = []
     shapes = []
     labels = []
     for i, r in enumerate(rows):
@@ -607,25 +609,28 @@ def area_figure(rows: list[ProfileRow], area: str, districts: list[str],
                 f"{t('cmp_index', lang)}: {index_text(cell.index, lang)}"
                 + (f" ({t('cmp_' + word, lang)})" if word in ("better", "worse", "same") else "")
             )
-        fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="markers", name=DISTRICT_NAMES[code],
-            marker={"color": colour, "symbol": symbols, "size": 11,
-                    "line": {"color": colour, "width": 2}},
-            hovertext=hover, hoverinfo="text",
-        ))
+        traces.append({
+            "type": "scatter", "x": xs, "y": ys, "mode": "markers",
+            "name": DISTRICT_NAMES[code],
+            "marker": {"color": colour, "symbol": symbols, "size": 11,
+                       "line": {"color": colour, "width": 2}},
+            "hovertext": hover, "hoverinfo": "text",
+        })
     if any_incomplete:
-        fig.add_trace(go.Scatter(
-            x=[None], y=[None], mode="markers", name=t("cmp_hollow", lang),
-            marker={"color": "#555", "symbol": "circle-open", "size": 11,
-                    "line": {"width": 2}}, hoverinfo="skip"))
+        traces.append({
+            "type": "scatter", "x": [None], "y": [None], "mode": "markers",
+            "name": t("cmp_hollow", lang), "hoverinfo": "skip",
+            "marker": {"color": "#555", "symbol": "circle-open", "size": 11,
+                       "line": {"width": 2}}})
     shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": 100, "x1": 100,
                    "y0": 0, "y1": 1, "line": {"color": "#333", "width": 1.5, "dash": "dash"}})
     ticks = [v for v in (10, 25, 50, 75, 100, 150, 200, 400, 1000) if lo <= v <= hi]
     names = join_names(districts, lang)
     title = (f"<b>{t('cmp_chart_title', lang, area=AREAS[area][lang], names=names)}</b><br>"
              f"<sup>{t('cmp_chart_sub', lang, division=DIVISION_LABELS[division][lang])}</sup>")
-    height = 150 + len(rows) * (26 + 9 * n)
-    fig.update_layout(
+    top, bottom = 118, 104
+    height = top + bottom + max(len(rows) * (24 + 10 * n), 90)
+    layout = dict(
         title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
         shapes=shapes,
         xaxis={"type": "log", "range": [log_lo, log_hi], "tickvals": ticks,
@@ -644,18 +649,18 @@ def area_figure(rows: list[ProfileRow], area: str, districts: list[str],
              "showarrow": False, "font": {"size": 11, "color": "#555"}},
             {"text": _wrap(f"{t('source', lang)}: " + "; ".join(sources) + ".", 150),
              "xref": "paper", "yref": "paper", "x": 0, "y": 0, "xanchor": "left",
-             "yanchor": "top", "yshift": -48, "showarrow": False, "align": "left",
+             "yanchor": "top", "yshift": -62, "showarrow": False, "align": "left",
              "font": {"size": 10, "color": "#666"}},
         ],
         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
                 "yref": "container"},
-        margin={"l": 10, "r": 20, "t": 110, "b": 90},
+        margin={"l": 10, "r": 20, "t": top, "b": bottom},
         height=height,
         plot_bgcolor="white",
         hovermode="closest",
         separators=",\u202f" if lang == "sv" else ".,",
     )
-    return fig
+    return {"data": traces, "layout": layout}
 
 
 # --------------------------------------------------------------------------------------------
@@ -674,19 +679,18 @@ def _value_block(value: float | None, coverage: float | None, ind: Indicator,
     return out
 
 
-def _badge(cell: Cell, ind: Indicator, lang: str) -> dmc.Badge | None:
+def _badge(cell: Cell, ind: Indicator, lang: str) -> html.Span | None:
     if cell.index is None:
         return None
     bg, fg = index_colours(cell.index, ind.direction)
     word = verdict(cell.index, ind.direction)
     spoken = t("cmp_" + word, lang) if word in ("better", "worse", "same", "neutral") else ""
-    return dmc.Badge(
+    return html.Span(dmc.Badge(
         [f"{t('cmp_index', lang).split(' ')[0]} {index_text(cell.index, lang)}",
          dmc.VisuallyHidden(f" ({spoken})")],
         styles={"root": {"backgroundColor": bg, "color": fg, "textTransform": "none"}},
         variant="filled", size="md", radius="sm", mt=2,
-        title=spoken, **{"data-verdict": word},
-    )
+    ), title=spoken, **{"data-verdict": word})
 
 
 def _district_cell(cell: Cell, row: ProfileRow, ind: Indicator, lang: str) -> dmc.TableTd:
@@ -729,10 +733,11 @@ def area_table(rows: list[ProfileRow], districts: list[str],
         for note in indicator_notes(ind, lang):
             if note not in notes:
                 notes.append(note)
-            marks.append(str(notes.index(note) + 1))
+            marks.append(notes.index(note) + 1)
         first = [dmc.Text(row_title(ind, r.sex, lang), size="sm", fw=500),
                  dmc.Text(ind.unit.get(lang) + (f" · {t('cmp_notes', lang).lower()} "
-                                                + ", ".join(marks) if marks else ""),
+                                                + ", ".join(map(str, sorted(marks)))
+                                                if marks else ""),
                           size="xs", c="dimmed")]
         cells = [dmc.TableTd(first, miw=220), dmc.TableTd(str(r.year)),
                  _city_cell(r, ind, lang)]

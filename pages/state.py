@@ -8,13 +8,18 @@ value itself is never echoed into markup).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from indicators.catalog import AREAS
 from indicators.store import Store
 from pages.i18n import LANGS
 
-DEFAULT_INDICATOR = "turnout_kommun"
+# The start view: an exact (not approximated) indicator with values for all 11 districts in
+# its latest year (2022) and an earlier year to compare with (2010), where the gap has widened.
+DEFAULT_INDICATOR = "turnout_riksdag"
 DEFAULT_DIVISION = "sdo11"
+BASEMAPS = ("white-bg", "carto-positron", "open-street-map")  # the first works offline
+MAP_PARAMS = ("lang", "area", "indicator", "year", "division", "fixed", "district", "basemap")
 
 
 @dataclass
@@ -24,52 +29,119 @@ class MapState:
     indicator: str
     division: str
     year: int
+    fixed_bins: bool = False
+    district: str | None = None
+    basemap: str = BASEMAPS[0]
     problems: list[str] = field(default_factory=list)
 
+    def params(self) -> dict[str, str]:
+        """The canonical query parameters, in a fixed order; defaults of options left out."""
+        out = {"lang": self.lang, "area": self.area, "indicator": self.indicator,
+               "year": str(self.year), "division": self.division}
+        if self.fixed_bins:
+            out["fixed"] = "1"
+        if self.district:
+            out["district"] = self.district
+        if self.basemap != BASEMAPS[0]:
+            out["basemap"] = self.basemap
+        return out
+
     def query(self) -> str:
-        return (
-            f"?lang={self.lang}&area={self.area}&indicator={self.indicator}"
-            f"&division={self.division}&year={self.year}"
-        )
+        return "?" + urlencode(self.params())
 
 
 def parse_lang(value: object) -> str:
     return value if value in LANGS else "sv"
 
 
-def parse_map_state(store: Store, params: dict[str, object]) -> MapState:
-    problems: list[str] = []
-    lang = parse_lang(params.get("lang"))
-    if params.get("lang") not in (None, *LANGS):
-        problems.append("lang")
+def _text(value: object) -> str | None:
+    """A query value as one short string; lists (repeated keys) and other types are dropped."""
+    if isinstance(value, str) and len(value) <= 200:
+        return value
+    return None
+
+
+def default_indicator(store: Store, area: str | None = None) -> str:
+    """The start indicator, or an area's: with a direction (better/worse), several map years on
+    the 11 districts, and the latest data (catalog order breaks ties)."""
     mappable = store.mappable_indicators()
-    indicator = params.get("indicator")
+    if area is None and DEFAULT_INDICATOR in mappable:
+        return DEFAULT_INDICATOR
+    pool = [i for i in mappable if area is None or store.catalog[i].area == area]
+    if not pool:
+        return DEFAULT_INDICATOR if DEFAULT_INDICATOR in mappable else mappable[0]
+
+    def score(i: str) -> tuple:
+        ind = store.catalog[i]
+        years = store.years(i, DEFAULT_DIVISION)
+        return (i == DEFAULT_INDICATOR, ind.direction != "neutral", len(years) >= 2,
+                years[-1] if years else 0, len(years))
+
+    return max(pool, key=lambda i: (score(i), -pool.index(i)))
+
+
+def usable_divisions(store: Store, indicator: str) -> list[str]:
+    return [d for d in store.divisions(indicator) if store.years(indicator, d)]
+
+
+def parse_map_state(store: Store, params: dict[str, object]) -> MapState:
+    """Never raises: every invalid value falls back and its parameter is named in problems."""
+    problems: list[str] = []
+    raw = {k: params.get(k) for k in MAP_PARAMS}
+    text = {k: _text(v) for k, v in raw.items()}
+    for k, v in raw.items():
+        if v is not None and text[k] is None:
+            problems.append(k)  # repeated keys, overlong values: dropped here once
+
+    lang = parse_lang(text["lang"])
+    if text["lang"] is not None and text["lang"] not in LANGS:
+        problems.append("lang")
+
+    mappable = store.mappable_indicators()
+    area_param = text["area"]
+    if area_param is not None and area_param not in AREAS:
+        problems.append("area")
+        area_param = None
+    indicator = text["indicator"]
     if indicator not in mappable:
         if indicator is not None:
             problems.append("indicator")
-        area_param = params.get("area")
-        in_area = [i for i in mappable if store.catalog[i].area == area_param]
-        indicator = (
-            in_area[0] if in_area else (DEFAULT_INDICATOR if DEFAULT_INDICATOR in mappable
-                                        else mappable[0])
-        )
+        indicator = default_indicator(store, area_param)
     area = store.catalog[indicator].area
-    if params.get("area") not in (None, area, *AREAS):
-        problems.append("area")
-    divisions = store.divisions(indicator)
-    division = params.get("division")
-    if division not in divisions or not store.years(indicator, division):
+
+    divisions = usable_divisions(store, indicator)
+    division = text["division"]
+    if division not in divisions:
         if division is not None:
             problems.append("division")
-        usable = [d for d in divisions if store.years(indicator, d)]
-        division = DEFAULT_DIVISION if DEFAULT_DIVISION in usable else usable[0]
+        division = DEFAULT_DIVISION if DEFAULT_DIVISION in divisions else divisions[0]
+
     years = store.years(indicator, division)
-    try:
-        year = int(str(params.get("year")))
-    except ValueError:
-        year = None
+    year_text = text["year"]
+    year = int(year_text) if year_text is not None and year_text.isascii() \
+        and year_text.isdigit() and len(year_text) == 4 else None
     if year not in years:
-        if params.get("year") is not None:
+        if year_text is not None:
             problems.append("year")
         year = years[-1]
-    return MapState(lang, area, str(indicator), str(division), int(year), problems)
+
+    fixed = text["fixed"]
+    if fixed not in (None, "0", "1"):
+        problems.append("fixed")
+    district = text["district"]
+    if district is not None and district not in set(
+        store.values(indicator, division)["district_code"]
+    ):
+        problems.append("district")
+        district = None
+    basemap = text["basemap"]
+    if basemap is not None and basemap not in BASEMAPS:
+        problems.append("basemap")
+        basemap = None
+
+    seen: list[str] = []
+    for p in problems:
+        if p not in seen:
+            seen.append(p)
+    return MapState(lang, area, str(indicator), str(division), int(year), fixed == "1",
+                    district, basemap or BASEMAPS[0], seen)

@@ -349,6 +349,8 @@ def parse_trends_state(store: Store, params: dict[str, object]) -> TrendsState:
             if len(kept) < len(asked) or len(kept) > MAX_SELECTED:
                 problems.append("districts")
             districts = tuple(kept[:MAX_SELECTED])
+            if asked and not kept:  # nothing usable asked for: the default, not an empty view
+                districts = default_districts(store, indicator, division, sex)
     return TrendsState(lang, area, indicator, division, sex, measure, districts, problems)
 
 

@@ -130,8 +130,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     build = _import("indicators.build")
     registry = _registry(args)
     out_dir = Path(args.out)
-    result = build.run(registry, out_dir)
-    print(f"built into {out_dir}" + (f": {result}" if result is not None else ""))
+    build.run(registry, out_dir)
+    print(_import("indicators.report").summary(out_dir))
+    print(f"built into {out_dir}")
     return 0
 
 

@@ -131,7 +131,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     registry = _registry(args)
     out_dir = Path(args.out)
     build.run(registry, out_dir)
-    print(_import("indicators.report").summary(out_dir))
+    if (out_dir / "build_info.json").is_file():
+        print(_import("indicators.report").summary(out_dir))
     print(f"built into {out_dir}")
     return 0
 

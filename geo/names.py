@@ -105,7 +105,9 @@ class UnknownDistrictError(ValueError):
 
 def normalise(name: str) -> str:
     """Case-, accent-, dash- and suffix-insensitive key for a district name."""
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    # punctuation of any script (en dash, no-break space) separates words before accents go
+    text = "".join(ch if ch.isalnum() else " " for ch in str(name))
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = text.casefold()
     text = re.sub(r"\b(stadsdelsomrade|stadsdelsnamndsomrade|stadsdelsnamnd|sdn|sdf)\b", " ", text)
     text = re.sub(r"[^a-z0-9]+", " ", text)

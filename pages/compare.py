@@ -43,53 +43,89 @@ def profile_for(division: str) -> DivisionProfile:
     return build_profile(store.indicators, store.catalog, division)
 
 
-def render_content(division: str, districts: list[str], lang: str) -> list:
-    """All five area sections for a selection (the expensive part is cached per division)."""
-    if not districts:
-        return [dmc.Alert(t("cmp_pick_one", lang), color="blue", mt="md")]
+# Per area the page has fixed components, updated in place by the callback (a graph whose
+# figure changes is redrawn with Plotly.react instead of being mounted anew).
+PARTS = ("figure", "graph_style", "chart_style", "nochart_style", "table", "sources", "missing")
+
+
+def _pid(part: str, area: str) -> str:
+    return f"compare-{part}-{area}"
+
+
+GRAPH_ID = "compare-graph-{area}"
+SHOWN, HIDDEN = {}, {"display": "none"}
+
+
+def area_parts(division: str, districts: list[str], lang: str) -> dict[str, dict]:
+    """Everything the page shows per area for a selection (the profile is cached per division;
+    this only indexes it and formats: tens of milliseconds for four districts)."""
     store = get_store()
-    catalog = store.catalog
+    catalog, reg = store.catalog, store.registry
     profile = profile_for(division)
-    rows_by_area = select_rows(profile, catalog, districts)
-    sections = []
-    reg = store.registry
+    rows_by_area = select_rows(profile, catalog, districts) if districts else {}
+    out = {}
     for area in AREAS:
         rows = rows_by_area.get(area, [])
         used = list(dict.fromkeys(r.indicator_id for r in rows))
         charted = list(dict.fromkeys(r.indicator_id for r in chart_rows(rows)))
         fig = area_figure(rows, area, districts, catalog, division, lang,
-                          source_names(charted, catalog, reg, lang))
-        table_sources = source_names(used, catalog, reg, lang, full=True)
-        if fig is not None:
-            chart = dmc.Paper(
-                dcc.Graph(
-                        figure=fig, id=f"compare-graph-{area}",
-                        config={"displaylogo": False, "responsive": True,
-                                "toImageButtonOptions": {
-                                    "format": "png", "scale": 2,
-                                    "filename": f"skillnader_{area}_{'_'.join(districts)}"}},
-                        style={"height": f"{fig['layout']['height']}px"},
-                    ),
-                p="xs", withBorder=True, mb="sm",
-            )
-        else:
-            chart = dmc.Text(t("cmp_no_chart", lang), size="sm", c="dimmed", mb="xs")
+                          source_names(charted, catalog, reg, lang)) if rows else None
         missing = profile.without_data.get(area, [])
-        sections.append(html.Section(
-            [
-                dmc.Title(AREAS[area][lang], order=3, mt="xl", mb="xs", id=f"cmp-{area}"),
-                chart,
-                area_table(rows, districts, catalog, lang) if rows
-                else dmc.Text(t("no_data", lang), size="sm", c="dimmed"),
-                dmc.Text(f"{t('source', lang)}: " + "; ".join(table_sources) + ".",
-                         size="xs", c="dimmed", mt=4) if rows else None,
-                dmc.Text(t("cmp_no_data_division", lang,
-                           names="; ".join(catalog[i].title.get(lang) for i in missing)),
-                         size="xs", c="dimmed", mt="xs") if missing else None,
-            ],
-            **{"data-area": area, "aria-labelledby": f"cmp-{area}"},
-        ))
-    return sections
+        out[area] = {
+            "figure": fig or {"data": [], "layout": {"height": 100}},
+            "graph_style": {"height": f"{fig['layout']['height'] if fig else 100}px"},
+            "chart_style": SHOWN if fig else HIDDEN,
+            "nochart_style": HIDDEN if fig or not districts else SHOWN,
+            "table": area_table(rows, districts, catalog, lang) if rows else None,
+            "sources": (f"{t('source', lang)}: "
+                        + "; ".join(source_names(used, catalog, reg, lang, full=True)) + "."
+                        if rows else ""),
+            "missing": (t("cmp_no_data_division", lang,
+                          names="; ".join(catalog[i].title.get(lang) for i in missing))
+                        if missing else ""),
+        }
+    return out
+
+
+def _section(area: str, parts: dict, lang: str) -> html.Section:
+    fig = parts["figure"]
+    return html.Section(
+        [
+            dmc.Title(AREAS[area][lang], order=3, mt="xl", mb="xs", id=f"cmp-{area}"),
+            dmc.Paper(
+                dcc.Graph(
+                    id=GRAPH_ID.format(area=area), figure=fig, style=parts["graph_style"],
+                    config={"displaylogo": False, "responsive": True,
+                            "toImageButtonOptions": {"format": "png", "scale": 2,
+                                                     "filename": f"skillnader_{area}"}},
+                ),
+                id=_pid("chart", area), style=parts["chart_style"], p="xs", withBorder=True,
+                mb="sm",
+            ),
+            dmc.Text(t("cmp_no_chart", lang), id=_pid("nochart", area), size="sm", c="dimmed",
+                     mb="xs", style=parts["nochart_style"]),
+            html.Div(parts["table"], id=_pid("table", area)),
+            dmc.Text(parts["sources"], id=_pid("sources", area), size="xs", c="dimmed", mt=4),
+            dmc.Text(parts["missing"], id=_pid("missing", area), size="xs", c="dimmed",
+                     mt="xs"),
+        ],
+        **{"data-area": area, "aria-labelledby": f"cmp-{area}"},
+    )
+
+
+def _outputs() -> list[Output]:
+    out = []
+    for area in AREAS:
+        out += [
+            Output(GRAPH_ID.format(area=area), "figure"),
+            Output(GRAPH_ID.format(area=area), "style"),
+            Output(_pid("chart", area), "style"),
+            Output(_pid("nochart", area), "style"),
+            Output(_pid("table", area), "children"),
+            Output(_pid("sources", area), "children"),
+            Output(_pid("missing", area), "children"),
+        ]
+    return out
 
 
 def _legend(lang: str) -> dmc.Paper:
@@ -106,6 +142,7 @@ def _legend(lang: str) -> dmc.Paper:
 def layout(**params: object) -> html.Div:
     state = parse_compare_state(params)
     lang = state.lang
+    parts = area_parts(state.division, list(state.districts), lang)
     notices = notice_texts(state)
     notice = (
         dmc.Alert([dmc.Text(n, size="sm") for n in notices], color="yellow", id=ids.NOTICE,
@@ -136,7 +173,12 @@ def layout(**params: object) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.COMPARE_LANG, data=lang),
-            dcc.Store(id=ids.COMPARE_QUERY, data={"query": state.query(), "replace": True}),
+            # A hand-written or invalid link is rewritten once to the canonical one; a canonical
+            # link (e.g. reached by back/forward) is left alone, so a layout rendered late for
+            # an earlier history entry can never overwrite the current address.
+            dcc.Store(id=ids.COMPARE_QUERY,
+                      data=None if dict(params) == state.query()
+                      else {"query": state.query(), "replace": True}),
             dcc.Store(id=ids.COMPARE_URL_SINK),
             dmc.Title(t("cmp_title", lang), order=2, mb=4),
             dmc.Text(t("cmp_intro", lang), size="sm", c="dimmed", mb="sm"),
@@ -144,7 +186,9 @@ def layout(**params: object) -> html.Div:
             controls,
             _legend(lang),
             jump,
-            html.Div(render_content(state.division, list(state.districts), lang),
+            dmc.Alert(t("cmp_pick_one", lang), id=ids.COMPARE_EMPTY, color="blue", mt="md",
+                      style=HIDDEN),
+            html.Div([_section(a, p, lang) for a, p in parts.items()],
                      id=ids.COMPARE_CONTENT),
         ]
     )
@@ -153,8 +197,9 @@ def layout(**params: object) -> html.Div:
 @callback(
     Output(ids.COMPARE_DISTRICTS, "data"),
     Output(ids.COMPARE_DISTRICTS, "value"),
-    Output(ids.COMPARE_CONTENT, "children"),
     Output(ids.COMPARE_QUERY, "data"),
+    Output(ids.COMPARE_EMPTY, "style"),
+    *_outputs(),
     Input(ids.COMPARE_DISTRICTS, "value"),
     Input(ids.COMPARE_DIVISION, "value"),
     State(ids.COMPARE_LANG, "data"),
@@ -168,13 +213,14 @@ def _update(districts: list[str] | None, division: str | None, lang: str | None)
     mapped = map_districts(chosen, division)
     if chosen and not mapped:  # nothing carries over: the division's default pair
         mapped = list(parse_compare_state({"division": division}).districts)
-    content = render_content(division, mapped, lang)
+    parts = area_parts(division, mapped, lang)
     query = {"query": {"districts": ",".join(mapped), "division": division, "lang": lang},
              "replace": False}
     if not mapped:
         query = dash.no_update  # an empty selection is not a view worth a history entry
     value = mapped if mapped != chosen else dash.no_update
-    return district_options(division), value, content, query
+    flat = [parts[a][p] for a in AREAS for p in PARTS]
+    return (district_options(division), value, query, SHOWN if not mapped else HIDDEN, *flat)
 
 
 clientside_callback(

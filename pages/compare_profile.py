@@ -21,7 +21,6 @@ import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import dash_mantine_components as dmc
 import numpy as np
 import pandas as pd
 from dash import html
@@ -269,7 +268,9 @@ def map_districts(codes: Iterable[str], division: str) -> list[str]:
             if not found:
                 found = [c for (src, _dst), m in MERGES.items() if src == division
                          for c, merged in m.items() if merged == code and c != code]
-        out += [c for c in found if c in valid and c not in out]
+        for c in found:
+            if c in valid and c not in out:
+                out.append(c)
     return out[:MAX_DISTRICTS]
 
 
@@ -380,8 +381,9 @@ class ProfileRow:
 
 
 def is_count(ind: Indicator) -> bool:
-    """Counts (sums of people, households) are not compared with the city's total."""
-    return ind.aggregation.kind == "sum" or ind.unit.sv in {"personer", "hushåll", "lägenheter"}
+    """Counts and areas (sums) are not compared with the city's total."""
+    return ind.aggregation.kind == "sum" or ind.unit.sv in {
+        "personer", "hushåll", "lägenheter", "kvadratkilometer"}
 
 
 def _num(x: float) -> float | None:
@@ -476,17 +478,29 @@ def row_title(ind: Indicator, sex: str, lang: str) -> str:
     return ind.title.get(lang) + (f" ({label})" if label else "")
 
 
+# The catalog's short_unit is one (Swedish) string; these read wrongly in English. To move to
+# the catalog (a translated short unit) - proposed in the report of the compare page.
+_SHORT_UNIT_EN = {"dagar": "days", "år": "years", "personer": "persons", "inv/km²": "inh./km²"}
+
+
+def short_unit(ind: Indicator, lang: str) -> str:
+    return _SHORT_UNIT_EN.get(ind.short_unit, ind.short_unit) if lang == "en" else ind.short_unit
+
+
 def fmt_value(value: float | None, ind: Indicator, lang: str) -> str:
     if value is None:
         return t("no_data", lang)
-    unit = ind.short_unit
+    unit = short_unit(ind, lang)
     return f"{fmt_number(value, ind.decimals, lang)} {unit}".strip() if unit else (
         fmt_number(value, ind.decimals, lang))
 
 
 def fmt_signed(value: float, decimals: int, lang: str) -> str:
+    """+8,9 / −1,2 / 0,0 (never −0,0)."""
+    if round(value, decimals) == 0:
+        return fmt_number(0.0, decimals, lang)
     text = fmt_number(value, decimals, lang)
-    return ("+" + text) if value > 0 and round(value, decimals) != 0 else text
+    return "+" + text if value > 0 else text
 
 
 def change_text(first_year: int, first_value: float, year: int, value: float,
@@ -518,6 +532,19 @@ def indicator_notes(ind: Indicator, lang: str) -> list[str]:
     return notes
 
 
+_SHORT_PUBLISHERS = ("SCB", "Skolverket", "Valmyndigheten", "Stockholms stad")
+
+
+def short_publisher(publisher: str) -> str:
+    """'Valmyndigheten, riksdagsvalet 2010, ...' -> 'Valmyndigheten' (for in-chart lines)."""
+    if "(SCB)" in publisher:
+        return "SCB"
+    for name in _SHORT_PUBLISHERS:
+        if publisher.startswith(name):
+            return name
+    return publisher.split(",")[0]
+
+
 def source_names(indicator_ids: Iterable[str], catalog: Mapping[str, Indicator],
                  registry: object, lang: str, full: bool = False) -> list[str]:
     """Deduplicated citations: publisher (short) or 'publisher: title' when `full`."""
@@ -529,9 +556,10 @@ def source_names(indicator_ids: Iterable[str], catalog: Mapping[str, Indicator],
                 continue
             if src.root == "transcribed":
                 text = t("cmp_transcribed", lang)
+            elif full:
+                text = f"{src.publisher.split(',')[0]}: {src.title}"
             else:
-                publisher = src.publisher.split(",")[0]
-                text = f"{publisher}: {src.title}" if full else publisher
+                text = short_publisher(src.publisher)
             if text not in out:
                 out.append(text)
     return out
@@ -565,7 +593,8 @@ def area_figure(rows: list[ProfileRow], area: str, districts: list[str],
     if not rows:
         return None
     n = len(districts)
-    indices = [c.index for r in rows for c in r.cells.values() if c.index is not None]
+    indices = [c.index for r in rows for c in r.cells.values()
+               if c.index is not None and c.index > 0]
     lo = max(INDEX_RANGE[0], min([*indices, 100.0]) / 1.25)
     hi = min(INDEX_RANGE[1], max([*indices, 100.0]) * 1.25)
     lo, hi = min(lo, 80.0), max(hi, 125.0)
@@ -584,20 +613,28 @@ def area_figure(rows: list[ProfileRow], area: str, districts: list[str],
             for x0, x1, colour in ((0, p100, left), (p100, 1, right)):
                 shapes.append({"type": "rect", "xref": "x domain", "yref": "y", "x0": x0,
                                "x1": x1, "y0": i - 0.45, "y1": i + 0.45, "fillcolor": colour,
-                               "opacity": 0.09, "line": {"width": 0}, "layer": "below"})
+                               "opacity": 0.12, "line": {"width": 0}, "layer": "below"})
     any_incomplete = False
     for j, code in enumerate(districts):
         colour, symbol = DISTRICT_STYLE[j % len(DISTRICT_STYLE)]
         offset = (j - (n - 1) / 2) * (0.6 / max(n, 1)) if n > 1 else 0.0
-        xs, ys, symbols, hover = [], [], [], []
+        xs, ys, symbols, hover, texts, where = [], [], [], [], [], []
         for i, r in enumerate(rows):
             cell = r.cells.get(code)
             if cell is None or cell.index is None:
                 continue
             ind = catalog[r.indicator_id]
-            xs.append(min(max(cell.index, lo), hi))
             ys.append(i + offset)
-            symbols.append(symbol + ("-open" if cell.incomplete else ""))
+            if lo * 1.04 <= cell.index <= hi / 1.04:
+                xs.append(cell.index)
+                symbols.append(symbol + ("-open" if cell.incomplete else ""))
+                texts.append("")
+                where.append("middle right")
+            else:  # beyond the axis (index 0 has no place on a log scale): an arrow at the edge
+                xs.append(lo * 1.04 if cell.index < lo * 1.04 else hi / 1.04)
+                symbols.append("triangle-left" if cell.index < lo * 1.04 else "triangle-right")
+                texts.append(index_text(cell.index, lang))
+                where.append("middle right" if cell.index < lo * 1.04 else "middle left")
             any_incomplete |= cell.incomplete
             word = verdict(cell.index, ind.direction)
             cov = (" (" + t("cmp_coverage", lang, pct=fmt_number(100 * cell.coverage, 0, lang))
@@ -610,7 +647,8 @@ def area_figure(rows: list[ProfileRow], area: str, districts: list[str],
                 + (f" ({t('cmp_' + word, lang)})" if word in ("better", "worse", "same") else "")
             )
         traces.append({
-            "type": "scatter", "x": xs, "y": ys, "mode": "markers",
+            "type": "scatter", "x": xs, "y": ys, "mode": "markers+text",
+            "text": texts, "textposition": where, "textfont": {"color": colour},
             "name": DISTRICT_NAMES[code],
             "marker": {"color": colour, "symbol": symbols, "size": 11,
                        "line": {"color": colour, "width": 2}},
@@ -652,12 +690,13 @@ def area_figure(rows: list[ProfileRow], area: str, districts: list[str],
              "yanchor": "top", "yshift": -62, "showarrow": False, "align": "left",
              "font": {"size": 10, "color": "#666"}},
         ],
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
-                "yref": "container"},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "top",
+                "yref": "container", "font": {"size": 13}},
         margin={"l": 10, "r": 20, "t": top, "b": bottom},
         height=height,
         plot_bgcolor="white",
         hovermode="closest",
+        showlegend=True,  # also for a single district: the legend names the marker
         separators=",\u202f" if lang == "sv" else ".,",
     )
     return {"data": traces, "layout": layout}
@@ -667,15 +706,23 @@ def area_figure(rows: list[ProfileRow], area: str, districts: list[str],
 # Table: per area, indicators x (year, city, districts)
 
 
+# Plain html elements styled by assets/compare.css: a profile has a few hundred cells, and
+# Mantine components per cell made the browser take about a second to render a change.
+
+
+def _div(text: str, cls: str) -> html.Div:
+    return html.Div(text, className=cls)
+
+
 def _value_block(value: float | None, coverage: float | None, ind: Indicator,
                  lang: str) -> list:
     if value is None:
-        return [dmc.Text(t("no_data", lang), size="sm", c="dimmed", fs="italic")]
+        return [_div(t("no_data", lang), "cmp-missing")]
     star = "*" if coverage is not None and coverage < INCOMPLETE_BELOW else ""
-    out = [dmc.Text(fmt_value(value, ind, lang) + star, size="sm", fw=600)]
+    out = [_div(fmt_value(value, ind, lang) + star, "cmp-value")]
     if star:
-        out.append(dmc.Text(t("cmp_coverage", lang, pct=fmt_number(100 * coverage, 0, lang)),
-                            size="xs", c="dimmed"))
+        out.append(_div(t("cmp_coverage", lang, pct=fmt_number(100 * coverage, 0, lang)),
+                        "cmp-sub"))
     return out
 
 
@@ -685,40 +732,38 @@ def _badge(cell: Cell, ind: Indicator, lang: str) -> html.Span | None:
     bg, fg = index_colours(cell.index, ind.direction)
     word = verdict(cell.index, ind.direction)
     spoken = t("cmp_" + word, lang) if word in ("better", "worse", "same", "neutral") else ""
-    return html.Span(dmc.Badge(
+    return html.Span(
         [f"{t('cmp_index', lang).split(' ')[0]} {index_text(cell.index, lang)}",
-         dmc.VisuallyHidden(f" ({spoken})")],
-        styles={"root": {"backgroundColor": bg, "color": fg, "textTransform": "none"}},
-        variant="filled", size="md", radius="sm", mt=2,
-    ), title=spoken, **{"data-verdict": word})
+         html.Span(f" ({spoken})", className="cmp-sr")],
+        className="cmp-badge", style={"backgroundColor": bg, "color": fg}, title=spoken,
+        **{"data-verdict": word},
+    )
 
 
-def _district_cell(cell: Cell, row: ProfileRow, ind: Indicator, lang: str) -> dmc.TableTd:
+def _district_cell(cell: Cell, row: ProfileRow, ind: Indicator, lang: str) -> html.Td:
     parts = _value_block(cell.value, cell.coverage, ind, lang)
     badge = _badge(cell, ind, lang)
     if badge is not None:
         parts.append(badge)
     if cell.first_year is not None and cell.value is not None:
-        parts.append(dmc.Text(change_text(
+        parts.append(_div(change_text(
             cell.first_year, cell.first_value, row.year, cell.value, ind, lang,
             cell.first_coverage is not None and cell.first_coverage < INCOMPLETE_BELOW),
-            size="xs", c="dimmed"))
+            "cmp-sub"))
     if cell.value is None and cell.seen_year is not None:
-        parts.append(dmc.Text(t("cmp_latest_seen", lang, year=cell.seen_year,
-                                value=fmt_value(cell.seen_value, ind, lang)),
-                              size="xs", c="dimmed"))
-    return dmc.TableTd(parts, **{"data-verdict": verdict(cell.index, ind.direction)})
+        parts.append(_div(t("cmp_latest_seen", lang, year=cell.seen_year,
+                            value=fmt_value(cell.seen_value, ind, lang)), "cmp-sub"))
+    return html.Td(parts, **{"data-verdict": verdict(cell.index, ind.direction)})
 
 
-def _city_cell(row: ProfileRow, ind: Indicator, lang: str) -> dmc.TableTd:
+def _city_cell(row: ProfileRow, ind: Indicator, lang: str) -> html.Td:
     if row.city is None:
-        return dmc.TableTd(dmc.Text(t("cmp_city_missing", lang, year=row.year), size="xs",
-                                    c="dimmed", fs="italic"))
-    parts = [dmc.Text(fmt_value(row.city, ind, lang), size="sm", fw=600)]
+        return html.Td(_div(t("cmp_city_missing", lang, year=row.year), "cmp-missing cmp-sub"))
+    parts = [_div(fmt_value(row.city, ind, lang), "cmp-value")]
     if row.city_first_year is not None:
-        parts.append(dmc.Text(change_text(row.city_first_year, row.city_first_value, row.year,
-                                          row.city, ind, lang), size="xs", c="dimmed"))
-    return dmc.TableTd(parts)
+        parts.append(_div(change_text(row.city_first_year, row.city_first_value, row.year,
+                                      row.city, ind, lang), "cmp-sub"))
+    return html.Td(parts)
 
 
 def area_table(rows: list[ProfileRow], districts: list[str],
@@ -734,34 +779,29 @@ def area_table(rows: list[ProfileRow], districts: list[str],
             if note not in notes:
                 notes.append(note)
             marks.append(notes.index(note) + 1)
-        first = [dmc.Text(row_title(ind, r.sex, lang), size="sm", fw=500),
-                 dmc.Text(ind.unit.get(lang) + (f" · {t('cmp_notes', lang).lower()} "
-                                                + ", ".join(map(str, sorted(marks)))
-                                                if marks else ""),
-                          size="xs", c="dimmed")]
-        cells = [dmc.TableTd(first, miw=220), dmc.TableTd(str(r.year)),
-                 _city_cell(r, ind, lang)]
+        unit_line = ind.unit.get(lang) + (
+            f" · {t('cmp_notes', lang).lower()} " + ", ".join(map(str, sorted(marks)))
+            if marks else "")
+        first = [_div(row_title(ind, r.sex, lang), "cmp-title"), _div(unit_line, "cmp-sub")]
+        cells = [html.Th(first, scope="row"), html.Td(str(r.year)), _city_cell(r, ind, lang)]
         for d in districts:
             cell = r.cells[d]
             any_incomplete |= cell.incomplete or (
                 cell.first_coverage is not None and cell.first_coverage < INCOMPLETE_BELOW)
             cells.append(_district_cell(cell, r, ind, lang))
-        body.append(dmc.TableTr(cells, **{"data-indicator": r.indicator_id}))
-    head = dmc.TableThead(dmc.TableTr(
-        [dmc.TableTh(t("indicator", lang)), dmc.TableTh(t("year", lang)),
-         dmc.TableTh(t("city_value", lang))]
-        + [dmc.TableTh(DISTRICT_NAMES[d]) for d in districts]))
-    table = dmc.TableScrollContainer(
-        dmc.Table([head, dmc.TableTbody(body)], striped=False, highlightOnHover=True,
-                  withTableBorder=True, withColumnBorders=True, verticalSpacing="xs",
-                  fz="sm", tabularNums=True),
-        minWidth=500 + 170 * len(districts), type="native",
+        body.append(html.Tr(cells, **{"data-indicator": r.indicator_id}))
+    head = html.Thead(html.Tr(
+        [html.Th(t("indicator", lang), scope="col"), html.Th(t("year", lang), scope="col"),
+         html.Th(t("city_value", lang), scope="col")]
+        + [html.Th(DISTRICT_NAMES[d], scope="col") for d in districts]))
+    table = html.Div(
+        html.Table([head, html.Tbody(body)], className="cmp-table",
+                   style={"minWidth": f"{500 + 170 * len(districts)}px"}),
+        className="cmp-scroll",
     )
     foot = []
     if any_incomplete:
-        foot.append(dmc.Text(t("cmp_incomplete", lang), size="xs", c="dimmed"))
+        foot.append(_div(t("cmp_incomplete", lang), "cmp-foot"))
     if notes:
-        foot.append(html.Ol([html.Li(n) for n in notes],
-                            style={"fontSize": "12px", "color": "#666", "margin": "4px 0 0",
-                                   "paddingLeft": "20px"}))
+        foot.append(html.Ol([html.Li(n) for n in notes], className="cmp-notes"))
     return html.Div([table, *foot])

@@ -74,7 +74,7 @@ def layout(**params: object) -> html.Div:
     state = tl.parse_trends_state(store, params)
     lang = state.lang
     notice = (
-        dmc.Alert(t("notice_fallback", lang, what=", ".join(state.problems)), color="yellow",
+        dmc.Alert(tl.notice_text(state.problems, lang), color="yellow",
                   id=ids.NOTICE, withCloseButton=True, mb="sm")
         if state.problems else html.Div(id=ids.NOTICE)
     )
@@ -112,6 +112,7 @@ def layout(**params: object) -> html.Div:
         [
             dcc.Store(id=ids.TRENDS_LANG, data=lang),
             dcc.Store(id=ids.TRENDS_QUERY),
+            dcc.Store(id=ids.TRENDS_WIDTH),
             dcc.Store(id=ids.TRENDS_URL_MODE, data="replace"),
             dcc.Store(id=ids.TRENDS_LEGEND_SINK, data={
                 "graph": ids.TRENDS_LINES, "select": ids.TRENDS_DISTRICTS,
@@ -203,25 +204,29 @@ def _on_indicator(indicator: str, division: str, sex: str, districts: list | Non
     Output(ids.TRENDS_NOTES, "children"),
     Output(ids.TRENDS_MEASURE_HELP, "children"),
     Output(ids.TRENDS_QUERY, "data"),
+    Output(ids.TRENDS_LINES, "style"),
     Input(ids.TRENDS_INDICATOR, "value"),
     Input(ids.TRENDS_DIVISION, "value"),
     Input(ids.TRENDS_SEX, "value"),
     Input(ids.TRENDS_DISTRICTS, "value"),
     Input(ids.TRENDS_MEASURE, "value"),
+    Input(ids.TRENDS_WIDTH, "data"),
     State(ids.TRENDS_LANG, "data"),
 )
-def _draw(indicator, division, sex, districts, measure, lang):
+def _draw(indicator, division, sex, districts, measure, width, lang):
     store = get_store()
     state = tl.parse_trends_state(store, {
         "indicator": indicator, "division": division, "sex": sex, "measure": measure,
         "lang": lang,
         "districts": [c for c in (districts or []) if isinstance(c, str)],
     })
-    return draw(state)
+    width = int(width) if isinstance(width, int | float) and 200 <= width <= 10000 else None
+    narrow = width is not None and width < tl.NARROW
+    return (*draw(state, width), {"height": "760px" if narrow else "600px"})
 
 
-def draw(state: tl.TrendsState) -> tuple:
-    """Everything the page shows for one validated state (also used by the tests)."""
+def draw(state: tl.TrendsState, width: int | None = None) -> tuple:
+    """Everything the page shows for one validated state; `width` is the browser window's."""
     store = get_store()
     lang = state.lang
     ind = store.catalog[state.indicator]
@@ -230,7 +235,8 @@ def draw(state: tl.TrendsState) -> tuple:
     city = tl.city_series(store, state.indicator, state.sex, years)
     chart_source = tl.chart_source(store, ind, lang)
     lines = tl.lines_figure(series, city, ind, state.division, state.sex, state.districts,
-                            lang, footer=[chart_source, *tl.chart_notes(ind, lang)])
+                            lang, footer=[chart_source, *tl.chart_notes(ind, lang)],
+                            width=width)
     lines_df = tl.lines_table_frame(series, city, lang)
     year_cols = [c for c in lines_df.columns if c != "district_name"]
     lines_table = dmc.TableScrollContainer(
@@ -245,7 +251,7 @@ def draw(state: tl.TrendsState) -> tuple:
     gaps = tl.gap_notes(ineq, lang)
     ineq_fig = tl.inequality_figure(
         ineq, state.measure, ind, state.division, state.sex, lang,
-        verdict=tl.verdict_short(row, lang), footer=[chart_source, *gaps],
+        verdict=tl.verdict_short(row, lang), footer=[chart_source, *gaps], width=width,
     )
     d = tl.measure_decimals(state.measure, ind)
     ineq_table = data_table(
@@ -287,6 +293,12 @@ def _notes_block(notes: list[str], lang: str) -> dmc.Alert:
         title=t("trends_notes_title", lang), color="blue", variant="light", p="xs",
     )
 
+
+clientside_callback(  # the window width once per page render, before the first drawing
+    "function (lang) { return window.innerWidth; }",
+    Output(ids.TRENDS_WIDTH, "data"),
+    Input(ids.TRENDS_LANG, "data"),
+)
 
 clientside_callback(
     ClientsideFunction(namespace="trends", function_name="syncQuery"),

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from indicators.build import MAP_MIN_SHARE
+from indicators.aggregate import MIN_COVERAGE
 from indicators.catalog import AREAS, Indicator
 from indicators.inequality import REL_CHANGE
 from indicators.store import Store
-from pages.i18n import DIVISION_LABELS, LANGS, add_strings, fmt_number, t
+from pages.i18n import DIVISION_LABELS, LANGS, STRINGS, add_strings, fmt_number, t
 
 # District divisions offered: regso (127 areas) and basomrade (~330) are too many lines to read.
 TREND_DIVISIONS = ("sdo11", "sdo13", "sdo14")
@@ -42,8 +42,10 @@ UNSELECTED = "#5f6b7a"  # all lines alike when nothing is highlighted
 CITY = "#222222"
 INEQ_LINE = "#0072B2"
 
-# Year each district division took effect: older values are recomputed onto it.
-DIVISION_FROM = {"sdo11": 2023, "sdo13": 2020, "sdo14": 2007}
+# Years each district division was in use (first, last; None = still): values of other years
+# are recomputed onto it.
+DIVISION_PERIOD = {"sdo11": (2023, None), "sdo13": (2020, 2023), "sdo14": (2007, 2020)}
+_COVERAGE_PCT = round(MIN_COVERAGE * 100)
 
 add_strings({
     "trends_heading": {"sv": "Skillnader över tid", "en": "Differences over time"},
@@ -158,10 +160,10 @@ add_strings({
               "the chart shows.",
     },
     "trends_gap_years": {
-        "sv": "Luckor i linjen ({years}): färre än två tredjedelar av områdena har ett värde "
+        "sv": "Inget värde för {years}: färre än två tredjedelar av områdena har ett värde "
               "det året, så skillnaden mäts inte.",
-        "en": "Gaps in the line ({years}): fewer than two thirds of the areas have a value "
-              "that year, so the difference is not measured.",
+        "en": "No value for {years}: fewer than two thirds of the areas have a value that "
+              "year, so the difference is not measured.",
     },
     "trends_undefined_years": {
         "sv": "Måttet går inte att beräkna {years}: något område har värdet noll eller lägre.",
@@ -170,14 +172,29 @@ add_strings({
     },
     "trends_line_gaps": {
         "sv": "Luckor i linjerna betyder att värdet saknas eller bygger på för liten del av "
-              "området (täckning under 95 %); de ritas aldrig som noll.",
+              f"området (täckning under {_COVERAGE_PCT} %); de ritas aldrig som noll. "
+              "För markerade områden binder en prickad linje ihop värdena på var sin sida "
+              "om en lucka.",
         "en": "Gaps in the lines mean the value is missing or based on too small a part of the "
-              "area (coverage below 95 %); they are never drawn as zero.",
+              f"area (coverage below {_COVERAGE_PCT} %); they are never drawn as zero. "
+              "For highlighted areas a dotted line joins the values on either side of a gap.",
     },
     "trends_recomputed": {
-        "sv": "Värden före {year} är omräknade till indelningen {division}.",
-        "en": "Values before {year} are recomputed onto the division {division}.",
+        "sv": "Indelningen i {division} gällde inte {when}; värdena för de åren är omräknade "
+              "till den.",
+        "en": "The division into {division} was not in use {when}; the values for those years "
+              "are recomputed onto it.",
     },
+    "trends_before": {"sv": "före {year}", "en": "before {year}"},
+    "trends_after": {"sv": "efter {year}", "en": "after {year}"},
+    "trends_and": {"sv": "och", "en": "and"},
+    "trends_param_lang": {"sv": "språk", "en": "language"},
+    "trends_param_area": {"sv": "område", "en": "area"},
+    "trends_param_indicator": {"sv": "indikator", "en": "indicator"},
+    "trends_param_division": {"sv": "indelning", "en": "division"},
+    "trends_param_sex": {"sv": "kön", "en": "sex"},
+    "trends_param_measure": {"sv": "mått", "en": "measure"},
+    "trends_param_districts": {"sv": "markerade områden", "en": "highlighted areas"},
     "trends_notes_title": {"sv": "Om uppgifterna", "en": "About the data"},
     "trends_reliability": {"sv": "Tillförlitlighet", "en": "Reliability"},
     "trends_lines_table": {"sv": "Visa data som tabell (värden per område och år)",
@@ -437,6 +454,13 @@ def year_span(years: Sequence[int]) -> str:
     return str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
 
 
+def notice_text(problems: Sequence[str], lang: str) -> str:
+    """The fallback notice, naming the parameters (in the UI language), never their values."""
+    names = [t(f"trends_param_{p}", lang) for p in dict.fromkeys(problems)
+             if f"trends_param_{p}" in STRINGS]
+    return t("notice_fallback", lang, what=", ".join(names))
+
+
 def _verdict_key(verdict: str) -> str:
     return verdict.replace(" ", "_")
 
@@ -492,10 +516,15 @@ def data_notes(ind: Indicator, division: str, years: Sequence[int], lang: str) -
         notes.append(t("approx_note", lang))
     if ind.reliability_note is not None:
         notes.append(f"{t('trends_reliability', lang)}: {ind.reliability_note.get(lang)}")
-    start = DIVISION_FROM.get(division)
+    start, end = DIVISION_PERIOD.get(division, (None, None))
+    when = []
     if start is not None and len(years) and years[0] < start:
-        notes.append(t("trends_recomputed", lang, year=start,
-                       division=DIVISION_LABELS[division][lang]))
+        when.append(t("trends_before", lang, year=start))
+    if end is not None and len(years) and years[-1] > end:
+        when.append(t("trends_after", lang, year=end))
+    if when:
+        notes.append(t("trends_recomputed", lang, division=DIVISION_LABELS[division][lang],
+                       when=f" {t('trends_and', lang)} ".join(when)))
     notes.append(t("trends_line_gaps", lang))
     return notes
 
@@ -543,6 +572,14 @@ def source_text(store: Store, ind: Indicator, lang: str) -> str:
 # ----------------------------------------------------------------------------- figures
 
 
+NARROW = 700  # px: below this window width, figures stack their legend and wrap their text
+
+
+def _chars(width: int | None, px_per_char: float) -> int:
+    """How many characters of text fit across a figure in a window this wide."""
+    return max(30, int(((width or 1400) - 90) / px_per_char))
+
+
 def _wrap(lines: Sequence[str], width: int = 150) -> list[str]:
     out: list[str] = []
     for line in lines:
@@ -550,41 +587,73 @@ def _wrap(lines: Sequence[str], width: int = 150) -> list[str]:
     return out
 
 
-def _footer(fig: go.Figure, lines: Sequence[str], base_margin: int = 40) -> None:
+def _footer(layout: dict, lines: Sequence[str], base_margin: int = 40,
+            width: int | None = None) -> None:
     """Source and notes printed under the plot area, inside the figure."""
-    wrapped = _wrap(lines)
-    fig.add_annotation(
+    wrapped = _wrap(lines, min(150, _chars(width, 6.3)))
+    layout.setdefault("annotations", []).append(dict(
         text="<br>".join(wrapped), xref="paper", yref="paper", x=0, y=0, xanchor="left",
         yanchor="top", yshift=-base_margin + 4, showarrow=False, align="left",
         font={"size": 11, "color": "#555"},
-    )
-    fig.update_layout(margin={"b": base_margin + 15 * len(wrapped)})
+    ))
+    layout.setdefault("margin", {})["b"] = base_margin + 15 * len(wrapped)
+
+
+def _figure(traces: list[dict], layout: dict) -> go.Figure:
+    """Built from plain dicts and not re-validated: property-by-property validation took most
+    of the callback's time. The tests check the result through the usual Figure API."""
+    return go.Figure(data=[dict(tr, type="scatter") for tr in traces], layout=layout,
+                     _validate=False)
 
 
 def _separators(lang: str) -> str:
     return ",\u202f" if lang == "sv" else ".,"
 
 
-def _title(ind: Indicator, years: Sequence[int], division: str, sex: str, lang: str,
-           extra: str = "") -> str:
+def _title_block(bold: str, rest: str, sub: Sequence[str], size: int,
+                 width: int | None) -> tuple[dict, int]:
+    """The figure title (bold part, rest, subtitle lines) and the top margin it needs. Wide:
+    two lines as designed; narrow: wrapped to the window, pinned to the top of the figure."""
+    small = "<span style='font-size:13px'>{}</span>"
+    if (width or NARROW) >= NARROW:
+        text = f"<b>{bold}</b>{rest}<br>" + small.format(" · ".join(s for s in sub if s))
+        return {"text": text, "x": 0.01, "xanchor": "left", "font": {"size": size}}, 70
+    head = textwrap.wrap(bold + rest, _chars(width, size * 0.6), break_long_words=False)
+    subs = [line for s in sub if s
+            for line in textwrap.wrap(s, _chars(width, 7), break_long_words=False)]
+    text = "<br>".join([*(f"<b>{h}</b>" for h in head), *(small.format(x) for x in subs)])
+    title = {"text": text, "x": 0.01, "xanchor": "left", "font": {"size": size},
+             # plotly.js anchors a multi-line title's top at its first baseline: pad by a line
+             "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": size + 4}}
+    return title, round(size * 1.35 * len(head) + 17 * len(subs) + size + 14)
+
+
+def _line_title(ind: Indicator, years: Sequence[int], division: str, sex: str, lang: str,
+                width: int | None = None) -> tuple[dict, int]:
     title = ind.title.get(lang)
     if sex != "total":
         title += f", {sex_label(sex, lang).lower()}"
     span = year_span(years)
-    sub = f"{ind.unit.get(lang)} · {DIVISION_LABELS[division][lang]}"
-    if extra:
-        sub += f" · {extra}"
-    return f"<b>{title}</b>{', ' + span if span else ''}<br><sup>{sub}</sup>"
+    return _title_block(title, f", {span}" if span else "",
+                        [ind.unit.get(lang), DIVISION_LABELS[division][lang]], 16, width)
 
 
-def _xaxis(years: Sequence[int]) -> dict:
-    axis = {"title": None, "showgrid": False, "ticks": "outside"}
-    if 0 < len(years) <= 16:
+def _xaxis(years: Sequence[int], width: int | None = None) -> dict:
+    axis = {"title": None, "showgrid": False, "ticks": "outside", "tickformat": "d"}
+    if (width or NARROW) < NARROW and len(years) > 6:
+        axis |= {"tickmode": "linear", "tick0": years[0],
+                 "dtick": max(1, math.ceil((years[-1] - years[0]) / 4))}
+    elif 0 < len(years) <= 16:
         axis |= {"tickmode": "array", "tickvals": list(years),
                  "ticktext": [str(y) for y in years]}
     if len(years) == 1:
         axis["range"] = [years[0] - 1, years[0] + 1]
     return axis
+
+
+def _has_inner_gap(values: pd.Series) -> bool:
+    known = np.flatnonzero(values.notna().to_numpy())
+    return len(known) >= 2 and bool(values.iloc[known[0]:known[-1] + 1].isna().any())
 
 
 def colours_for(selected: Sequence[str]) -> dict[str, str]:
@@ -601,27 +670,45 @@ def lines_figure(
     selected: Sequence[str],
     lang: str,
     footer: Sequence[str] = (),
+    width: int | None = None,
 ) -> go.Figure:
     """One line per district over the years, the city dashed; selected districts coloured,
-    the rest grey (still hoverable). Gaps (NaN) stay gaps."""
+    the rest grey (still hoverable). Gaps (NaN) stay gaps. `width`: the browser window's, for
+    narrow screens (legend above the plot, wrapped text)."""
     years = sorted(int(y) for y in series["year"].unique())
-    colours = colours_for([c for c in selected if c in set(series["district_code"])])
-    last = (series.dropna(subset=["value"]).sort_values("year")
-            .groupby("district_code")["value"].last())
-    order = {c: i for i, c in enumerate(last.sort_values(ascending=False).index)}
+    # plain lists: per-district pandas slicing would dominate the callback's time
+    per: dict[str, tuple[str, list[int], list[float]]] = {}
+    ordered = series.sort_values("year", kind="stable")
+    for code, name, year, value in zip(
+        ordered["district_code"].tolist(), ordered["district_name"].tolist(),
+        ordered["year"].astype(int).tolist(), ordered["value"].astype(float).tolist(),
+        strict=True,
+    ):
+        per.setdefault(code, (name, [], []))
+        per[code][1].append(year)
+        per[code][2].append(value)
+    colours = colours_for([c for c in selected if c in per])
+    last = {c: next((v for v in reversed(vals) if not math.isnan(v)), None)
+            for c, (_, _, vals) in per.items()}
+    ranked = sorted((c for c in per if last[c] is not None), key=lambda c: -last[c])
+    order = {c: i for i, c in enumerate(ranked)}
     unit = ind.short_unit
-    fig = go.Figure()
-    groups = list(series.groupby("district_code", sort=False))
+    traces = []
     # grey lines first (underneath), highlighted lines on top
-    groups.sort(key=lambda kv: kv[0] in colours)
-    for code, g in groups:
-        g = g.sort_values("year")
-        name = str(g["district_name"].iloc[0])
+    for code in sorted(per, key=lambda c: c in colours):
+        name, xs, ys = per[code]
         highlighted = code in colours
         colour = colours.get(code, GREYED if colours else UNSELECTED)
-        text = [f"{fmt_number(v, ind.decimals, lang)} {unit}".strip() for v in g["value"]]
-        fig.add_trace(go.Scatter(
-            x=g["year"], y=g["value"], name=name, meta=code, mode="lines+markers",
+        text = [f"{fmt_number(v, ind.decimals, lang)} {unit}".strip() for v in ys]
+        if highlighted and _has_inner_gap(pd.Series(ys)):
+            known = [(x, y) for x, y in zip(xs, ys, strict=True) if not math.isnan(y)]
+            traces.append(dict(  # a dotted bridge over missing years, under the line
+                x=[x for x, _ in known], y=[y for _, y in known], mode="lines",
+                showlegend=False, line={"color": colour, "width": 1.5, "dash": "dot"},
+                hoverinfo="skip", meta=code,
+            ))
+        traces.append(dict(
+            x=xs, y=ys, name=name, meta=code, mode="lines+markers",
             connectgaps=False,
             line={"color": colour, "width": 3 if highlighted else (1.2 if colours else 1.6)},
             marker={"size": 7 if highlighted else 4, "color": colour},
@@ -633,16 +720,17 @@ def lines_figure(
     if len(city):
         name = t("trends_city_line", lang)
         text = [f"{fmt_number(v, ind.decimals, lang)} {unit}".strip() for v in city["value"]]
-        fig.add_trace(go.Scatter(
-            x=city["year"], y=city["value"], name=name, meta="", mode="lines+markers",
+        traces.append(dict(
+            x=city["year"].tolist(), y=city["value"].tolist(), name=name, meta="",
+            mode="lines+markers",
             line={"color": CITY, "width": 2.2, "dash": "dash"}, marker={"size": 5, "color": CITY},
             customdata=text, legendrank=1,
             hovertemplate=f"<b>{name}</b><br>%{{x}}: %{{customdata}}<extra></extra>",
         ))
-    fig.update_layout(
-        title={"text": _title(ind, years, division, sex, lang), "x": 0.01, "xanchor": "left",
-               "font": {"size": 16}},
-        xaxis=_xaxis(years),
+    title, top = _line_title(ind, years, division, sex, lang, width)
+    layout = dict(
+        title=title,
+        xaxis=_xaxis(years, width),
         yaxis={"title": {"text": ind.unit.get(lang)}, "gridcolor": "#ececec", "zeroline": False},
         legend={"title": {"text": t("trends_legend_title", lang), "font": {"size": 11}},
                 "itemclick": "toggle", "itemdoubleclick": False, "tracegroupgap": 0,
@@ -650,10 +738,18 @@ def lines_figure(
         hovermode="closest",
         plot_bgcolor="white",
         separators=_separators(lang),
-        margin={"l": 60, "r": 10, "t": 70},
+        margin={"l": 60, "r": 10, "t": top},
     )
-    _footer(fig, footer)
-    return fig
+    if (width or NARROW) < NARROW:  # legend in two columns between the title and the plot
+        rows = math.ceil(sum(tr.get("showlegend") is not False for tr in traces) / 2) + 1
+        layout["legend"] |= {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.01,
+                             "yanchor": "bottom", "entrywidthmode": "fraction",
+                             "entrywidth": 0.5, "font": {"size": 11}}
+        layout["legend"]["title"]["side"] = "top"
+        layout["margin"] = {"l": 45, "r": 8, "t": top + 19 * rows + 8}
+        layout["yaxis"]["title"] = {"text": None}  # the unit is in the title
+    _footer(layout, footer, width=width)
+    return _figure(traces, layout)
 
 
 def inequality_figure(
@@ -665,6 +761,7 @@ def inequality_figure(
     lang: str,
     verdict: str = "",
     footer: Sequence[str] = (),
+    width: int | None = None,
 ) -> go.Figure:
     """The chosen inequality measure per year; unmeasured years are gaps."""
     years = [int(y) for y in ineq["year"]]
@@ -676,8 +773,15 @@ def inequality_figure(
         else f"{t('no_data', lang)}<br>{t('trends_n_districts', lang)}: {n}"
         for v, n in zip(ineq["value"], ineq["n_districts"], strict=True)
     ]
-    fig = go.Figure(go.Scatter(
-        x=ineq["year"], y=ineq["value"], mode="lines+markers", connectgaps=False,
+    traces = []
+    if _has_inner_gap(ineq["value"]):
+        known = ineq.dropna(subset=["value"])
+        traces.append(dict(  # dotted bridge over unmeasured years
+            x=known["year"].tolist(), y=known["value"].tolist(), mode="lines",
+            hoverinfo="skip", line={"color": INEQ_LINE, "width": 1.5, "dash": "dot"},
+        ))
+    traces.append(dict(
+        x=ineq["year"].tolist(), y=ineq["value"].tolist(), mode="lines+markers", connectgaps=False,
         line={"color": INEQ_LINE, "width": 2.5}, marker={"size": 7, "color": INEQ_LINE},
         customdata=text, name=measure_label(measure, lang),
         hovertemplate="%{x}: %{customdata}<extra></extra>",
@@ -686,20 +790,20 @@ def inequality_figure(
     sub_title = ind.title.get(lang) + (f", {sex_label(sex, lang).lower()}" if sex != "total"
                                        else "")
     extra = f"{t('trends_verdict_label', lang)}: {verdict}" if verdict else ""
-    fig.update_layout(
-        title={"text": f"<b>{title}</b> – {sub_title}, {year_span(years)}"
-                       f"<br><sup>{DIVISION_LABELS[division][lang]}"
-                       f"{' · ' + extra if extra else ''}</sup>",
-               "x": 0.01, "xanchor": "left", "font": {"size": 15}},
-        xaxis=_xaxis(years),
+    narrow = (width or NARROW) < NARROW
+    title_layout, top = _title_block(title, f" – {sub_title}, {year_span(years)}",
+                                     [DIVISION_LABELS[division][lang], extra], 15, width)
+    layout = dict(
+        title=title_layout,
+        xaxis=_xaxis(years, width),
         yaxis={"title": {"text": {"range": ind.unit.get(lang),
                                   "ratio": t("trends_times", lang)}.get(measure, "")},
                "gridcolor": "#ececec", "zeroline": False, "rangemode": "tozero"},
         showlegend=False, plot_bgcolor="white", separators=_separators(lang),
-        margin={"l": 60, "r": 20, "t": 70},
+        margin={"l": 45 if narrow else 60, "r": 8 if narrow else 20, "t": top},
     )
-    _footer(fig, footer)
-    return fig
+    _footer(layout, footer, width=width)
+    return _figure(traces, layout)
 
 
 # ----------------------------------------------------------------------------- tables

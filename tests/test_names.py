@@ -18,6 +18,7 @@ from geo.names import (
         ("Hägersten-Älvsjö stadsdelsområde", "sdo11", "hagersten_alvsjo"),
         ("Norra innerstaden", "sdo11", "norra_innerstaden"),
         ("  älvsjö ", "sdo14", "alvsjo"),
+        ("Hägersten–Liljeholmen", "sdo14", "hagersten_liljeholmen"),
     ],
 )
 def test_variants_resolve(name, division, code):

@@ -30,6 +30,7 @@ def chart_card(graph_id: str, table_id: str, source_id: str, height: str = "60vh
                      dmc.AccordionPanel(html.Div(id=table_id))],
                     value="table",
                 )],
+                id=f"{table_id}-accordion",  # value "table" when open: build the table lazily
                 variant="contained", mt="xs",
             ),
         ],

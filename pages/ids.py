@@ -39,3 +39,37 @@ COMPARE_DIVISION = "compare-division"
 COMPARE_CONTENT = "compare-content"
 COMPARE_QUERY = "compare-query"
 COMPARE_URL_SINK = "compare-url-sink"
+COMPARE_EMPTY = "compare-empty"
+
+DATA_PAGE = "data-page"  # the page root, which pushSearch looks for on popstate
+DATA_QUERY = "data-query"  # canonical query to push (assets/skillnader.js pushSearch)
+DATA_POP = "data-pop"  # set on back/forward: {search, n}
+DATA_SINK = "data-sink"  # unused output of the clientside callbacks
+DATA_LANG = "data-lang"
+DATA_SELECTED = "data-selected"
+DATA_TABS = "data-tabs"
+DATA_SEARCH = "data-search"
+DATA_AREA = "data-area"
+DATA_DIVISION = "data-division"
+DATA_MAPPABLE = "data-mappable"
+DATA_COUNT = "data-count"
+DATA_LIST = "data-list"
+DATA_ITEM = "data-item"  # pattern-matching type: {"type": DATA_ITEM, "index": indicator id}
+DATA_DETAIL = "data-detail"
+
+# Map page (pages/map.py) beyond the ids above
+MAP_LANG = "map-lang"
+MAP_FIXED = "map-fixed"
+MAP_BASEMAP = "map-basemap"
+MAP_META = "map-meta"
+MAP_VERSION = "map-version"
+MAP_RANK_VERSION = "map-rank-version"
+MAP_SELECTED = "map-selected"
+MAP_HOVER = "map-hover"
+MAP_URL_SYNC = "map-url-sync"
+MAP_TABLE = "map-table"
+MAP_RANKING_TABLE = "map-ranking-table"
+MAP_RANKING_SOURCE = "map-ranking-source"
+MAP_DISTRICT = "map-district"
+MAP_CLEAR = "map-clear"
+TRENDS_WIDTH = "trends-width"  # the browser window width, for narrow-screen figures

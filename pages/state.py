@@ -50,6 +50,28 @@ class MapState:
         return "?" + urlencode(self.params())
 
 
+def memo(store: Store, key: tuple, make):
+    """Per-store memo: the store is loaded once per process and never changes, but some of its
+    lookups scan the whole table (mappable_indicators, years); pages ask for them per request."""
+    cache = store.__dict__.setdefault("_pages_memo", {})
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def mappable(store: Store) -> list[str]:
+    return memo(store, ("mappable",), store.mappable_indicators)
+
+
+def map_years(store: Store, indicator: str, division: str) -> list[int]:
+    return memo(store, ("years", indicator, division), lambda: store.years(indicator, division))
+
+
+def unit_codes(store: Store, division: str) -> frozenset[str]:
+    return memo(store, ("codes", division),
+                lambda: frozenset(f["id"] for f in store.geojson(division)["features"]))
+
+
 def parse_lang(value: object) -> str:
     return value if value in LANGS else "sv"
 
@@ -64,16 +86,16 @@ def _text(value: object) -> str | None:
 def default_indicator(store: Store, area: str | None = None) -> str:
     """The start indicator, or an area's: with a direction (better/worse), several map years on
     the 11 districts, and the latest data (catalog order breaks ties)."""
-    mappable = store.mappable_indicators()
-    if area is None and DEFAULT_INDICATOR in mappable:
+    inds = mappable(store)
+    if area is None and DEFAULT_INDICATOR in inds:
         return DEFAULT_INDICATOR
-    pool = [i for i in mappable if area is None or store.catalog[i].area == area]
+    pool = [i for i in inds if area is None or store.catalog[i].area == area]
     if not pool:
-        return DEFAULT_INDICATOR if DEFAULT_INDICATOR in mappable else mappable[0]
+        return DEFAULT_INDICATOR if DEFAULT_INDICATOR in inds else inds[0]
 
     def score(i: str) -> tuple:
         ind = store.catalog[i]
-        years = store.years(i, DEFAULT_DIVISION)
+        years = map_years(store, i, DEFAULT_DIVISION)
         return (i == DEFAULT_INDICATOR, ind.direction != "neutral", len(years) >= 2,
                 years[-1] if years else 0, len(years))
 
@@ -81,7 +103,8 @@ def default_indicator(store: Store, area: str | None = None) -> str:
 
 
 def usable_divisions(store: Store, indicator: str) -> list[str]:
-    return [d for d in store.divisions(indicator) if store.years(indicator, d)]
+    return memo(store, ("divisions", indicator), lambda: [
+        d for d in store.divisions(indicator) if map_years(store, indicator, d)])
 
 
 def parse_map_state(store: Store, params: dict[str, object]) -> MapState:
@@ -97,13 +120,13 @@ def parse_map_state(store: Store, params: dict[str, object]) -> MapState:
     if text["lang"] is not None and text["lang"] not in LANGS:
         problems.append("lang")
 
-    mappable = store.mappable_indicators()
+    inds = mappable(store)
     area_param = text["area"]
     if area_param is not None and area_param not in AREAS:
         problems.append("area")
         area_param = None
     indicator = text["indicator"]
-    if indicator not in mappable:
+    if indicator not in inds:
         if indicator is not None:
             problems.append("indicator")
         indicator = default_indicator(store, area_param)
@@ -116,7 +139,7 @@ def parse_map_state(store: Store, params: dict[str, object]) -> MapState:
             problems.append("division")
         division = DEFAULT_DIVISION if DEFAULT_DIVISION in divisions else divisions[0]
 
-    years = store.years(indicator, division)
+    years = map_years(store, indicator, division)
     year_text = text["year"]
     year = int(year_text) if year_text is not None and year_text.isascii() \
         and year_text.isdigit() and len(year_text) == 4 else None
@@ -129,9 +152,7 @@ def parse_map_state(store: Store, params: dict[str, object]) -> MapState:
     if fixed not in (None, "0", "1"):
         problems.append("fixed")
     district = text["district"]
-    if district is not None and district not in set(
-        store.values(indicator, division)["district_code"]
-    ):
+    if district is not None and district not in unit_codes(store, division):
         problems.append("district")
         district = None
     basemap = text["basemap"]

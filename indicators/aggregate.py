@@ -165,6 +165,8 @@ def _coverage(
     sizes = {c: size(c) for c in cw["from_code"].unique()}
     cw["ref"] = cw["from_code"].map(sizes).astype(float) * cw["weight"]
     full = cw[current].groupby("to_code")["ref"].sum()
+    # a district made only of old-edition units (the unit itself, on its own division)
+    full = full.reindex(cw["to_code"].unique()).fillna(cw.groupby("to_code")["ref"].sum())
     seen = terms[["from_code", "to_code", "year", "sex", "weight"]].drop_duplicates()
     seen = seen.assign(
         ref=seen["from_code"].map(sizes).astype(float).fillna(0.0) * seen["weight"]

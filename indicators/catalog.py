@@ -80,6 +80,11 @@ class Aggregation(_Strict):
         return self
 
 
+# Short units are written in Swedish in the catalog; their English forms.
+SHORT_UNITS_EN = {"dagar": "days", "år": "years", "inv/km²": "inh./km²", "kr": "SEK",
+                  "kr/m²": "SEK/m²", "tkr": "SEK thousand", "p": "pts"}
+
+
 class Indicator(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     title: Text
@@ -96,6 +101,11 @@ class Indicator(_Strict):
     mappable: bool = True  # False for series too sparse to map (profiles and data page only)
     reliability_note: Text | None = None  # e.g. "secondary source quoting the official report"
     area: str = ""  # filled from the file the entry sits in
+
+    def short_unit_for(self, lang: str) -> str:
+        return SHORT_UNITS_EN.get(self.short_unit, self.short_unit) if lang == "en" else (
+            self.short_unit
+        )
 
 
 class AreaFile(_Strict):

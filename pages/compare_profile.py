@@ -478,13 +478,8 @@ def row_title(ind: Indicator, sex: str, lang: str) -> str:
     return ind.title.get(lang) + (f" ({label})" if label else "")
 
 
-# The catalog's short_unit is one (Swedish) string; these read wrongly in English. To move to
-# the catalog (a translated short unit) - proposed in the report of the compare page.
-_SHORT_UNIT_EN = {"dagar": "days", "år": "years", "personer": "persons", "inv/km²": "inh./km²"}
-
-
 def short_unit(ind: Indicator, lang: str) -> str:
-    return _SHORT_UNIT_EN.get(ind.short_unit, ind.short_unit) if lang == "en" else ind.short_unit
+    return ind.short_unit_for(lang)
 
 
 def fmt_value(value: float | None, ind: Indicator, lang: str) -> str:

@@ -170,11 +170,11 @@ def ranks(values: np.ndarray, direction: str) -> np.ndarray:
 
 
 def diff_unit(ind: Indicator, lang: str) -> str:
-    return t("map_pp", lang) if ind.short_unit == "%" else ind.short_unit
+    return t("map_pp", lang) if ind.short_unit == "%" else ind.short_unit_for(lang)
 
 
 def value_text(value: float, ind: Indicator, lang: str) -> str:
-    return f"{fmt_number(value, ind.decimals, lang)} {ind.short_unit}".strip()
+    return f"{fmt_number(value, ind.decimals, lang)} {ind.short_unit_for(lang)}".strip()
 
 
 def signed(value: float, decimals: int, lang: str) -> str:
@@ -336,7 +336,7 @@ def hover_template(ind: Indicator, lang: str, n: int, with_diff: bool) -> str:
     d = ind.decimals
     key = "map_rank_neutral" if ind.direction == "neutral" else "map_rank_dir"
     parts = ["<b>%{properties.name}</b>",
-             f"%{{z:,.{d}f}} {ind.short_unit}".rstrip(),
+             f"%{{z:,.{d}f}} {ind.short_unit_for(lang)}".rstrip(),
              t(key, lang, r="%{customdata[0]}", n=n)]
     if with_diff:
         parts.append(f"{t('diff_city', lang)}: %{{customdata[1]:+,.{d}f}} "

@@ -692,7 +692,7 @@ def lines_figure(
             for c, (_, _, vals) in per.items()}
     ranked = sorted((c for c in per if last[c] is not None), key=lambda c: -last[c])
     order = {c: i for i, c in enumerate(ranked)}
-    unit = ind.short_unit
+    unit = ind.short_unit_for(lang)
     traces = []
     # grey lines first (underneath), highlighted lines on top
     for code in sorted(per, key=lambda c: c in colours):

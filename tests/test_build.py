@@ -54,6 +54,13 @@ def test_every_catalog_entry_has_data(indicators):
     assert not missing, f"catalog entries without any built value: {missing}"
 
 
+def test_catalog_sexes_match_the_data(indicators):
+    have = indicators.groupby("indicator_id")["sex"].apply(set)
+    wrong = {i.id: (i.sexes, have.get(i.id)) for i in load_catalog().values()
+             if set(i.sexes) != have.get(i.id, set())}
+    assert not wrong, f"catalog sexes differ from the built data: {wrong}"
+
+
 def test_map_indicators_cover_todays_districts(indicators):
     for ind in ("turnout_riksdag", "employment_rate_20_64", "foreign_born_share", "merit_value"):
         v = indicators[(indicators["indicator_id"] == ind) & (indicators["division"] == "sdo11")

@@ -315,7 +315,6 @@ def test_build_covers_every_pair_and_every_unit(crosswalks):
             DIVISION_CODES[division]
         )
     assert not unmatched_units(cw)["has_rows"].eq(False).any()
-    assert cw.attrs["seconds"] < 30  # a few seconds on a laptop; generous for CI
 
 
 @pytest.mark.mirror

@@ -359,8 +359,3 @@ def test_mirror_coverage_against_official_city_population(observations, registry
     assert gap == {2000: 0.43, 2005: 1.05, 2010: 2.28, 2011: 2.69, 2014: 3.79}
     assert (pop["share_of_loaded"] == 100).all()
     assert pop.loc[2009, "reference_share"] > 99.9  # Rinkeby-Kista covered before 2010 too
-
-
-@mirror
-def test_mirror_load_is_fast(observations):
-    assert observations.attrs["seconds"] < 5

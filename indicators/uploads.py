@@ -1114,6 +1114,9 @@ class UploadMeta(BaseModel):
     decimals: int = Field(default=1, ge=0, le=4)
     description: str = Field(default="", max_length=1000)
     source: str = Field(default="", max_length=300)
+    # The catalog area the upload is listed under on the pages (indicators.catalog.AREAS; the
+    # pages fall back to the last area for an empty or unknown one).
+    area: str = Field(default="", max_length=20, pattern=r"^[a-z]*$")
 
     @field_validator("title", "unit", "source", mode="before")
     @classmethod

@@ -2,12 +2,11 @@
 
 URL contract (the map page links here): /compare?districts=jarva,bromma&division=sdo11&lang=sv
 The builders live in pages/compare_profile.py (pure, tested without a server); this module is
-the page: layout, the one callback and the URL sync.
+the page: layout, the one callback and the URL state (assets/skillnader.js syncQuery writes it;
+back/forward come back as COMPARE_POP and set the controls).
 """
 
 from __future__ import annotations
-
-from functools import cache
 
 import dash
 import dash_mantine_components as dmc
@@ -30,17 +29,19 @@ from pages.compare_profile import (
     select_rows,
     source_names,
 )
+from pages.components import export_menu
 from pages.i18n import DIVISION_LABELS, t
+from pages.state import memo, only_changed, params_from_search
 
 dash.register_page(__name__, path="/compare", name="Jämför stadsdelar",
                    title="Skillnader: jämför stadsdelar", order=2)
 
 
-@cache
 def profile_for(division: str) -> DivisionProfile:
-    """Built once per division and process from the in-memory store."""
+    """Built once per division and store (the built one, or a session's overlay with uploads)."""
     store = get_store()
-    return build_profile(store.indicators, store.catalog, division)
+    return memo(store, ("compare_profile", division),
+                lambda: build_profile(store.indicators, store.catalog, division))
 
 
 # Per area the page has fixed components, updated in place by the callback (a graph whose
@@ -92,13 +93,14 @@ def _section(area: str, parts: dict, lang: str) -> html.Section:
     return html.Section(
         [
             dmc.Title(AREAS[area][lang], order=3, mt="xl", mb="xs", id=f"cmp-{area}"),
-            dmc.Paper(
+            dmc.Paper([
+                export_menu(GRAPH_ID.format(area=area), "profile", lang, {"area": area}),
                 dcc.Graph(
                     id=GRAPH_ID.format(area=area), figure=fig, style=parts["graph_style"],
                     config={"displaylogo": False, "responsive": True,
                             "toImageButtonOptions": {"format": "png", "scale": 2,
                                                      "filename": f"skillnader_{area}"}},
-                ),
+                )],
                 id=_pid("chart", area), style=parts["chart_style"], p="xs", withBorder=True,
                 mb="sm",
             ),
@@ -173,13 +175,10 @@ def layout(**params: object) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.COMPARE_LANG, data=lang),
-            # A hand-written or invalid link is rewritten once to the canonical one; a canonical
-            # link (e.g. reached by back/forward) is left alone, so a layout rendered late for
-            # an earlier history entry can never overwrite the current address.
-            dcc.Store(id=ids.COMPARE_QUERY,
-                      data=None if dict(params) == state.query()
-                      else {"query": state.query(), "replace": True}),
+            # the first write replaces: a hand-written or invalid link becomes the canonical one
+            dcc.Store(id=ids.COMPARE_QUERY, data=_url_data(state.query())),
             dcc.Store(id=ids.COMPARE_URL_SINK),
+            dcc.Store(id=ids.COMPARE_POP),
             dmc.Title(t("cmp_title", lang), order=2, mb=4),
             dmc.Text(t("cmp_intro", lang), size="sm", c="dimmed", mb="sm"),
             notice,
@@ -192,6 +191,14 @@ def layout(**params: object) -> html.Div:
                      id=ids.COMPARE_CONTENT),
         ]
     )
+
+
+def _url_data(query: dict[str, str]) -> dict:
+    return {"query": query, "root": ids.COMPARE_DIVISION, "sink": ids.COMPARE_POP}
+
+
+def _search_of(pop: object) -> str:
+    return pop.get("search", "") if isinstance(pop, dict) else ""
 
 
 @callback(
@@ -214,8 +221,7 @@ def _update(districts: list[str] | None, division: str | None, lang: str | None)
     if chosen and not mapped:  # nothing carries over: the division's default pair
         mapped = list(parse_compare_state({"division": division}).districts)
     parts = area_parts(division, mapped, lang)
-    query = {"query": {"districts": ",".join(mapped), "division": division, "lang": lang},
-             "replace": False}
+    query = _url_data({"districts": ",".join(mapped), "division": division, "lang": lang})
     if not mapped:
         query = dash.no_update  # an empty selection is not a view worth a history entry
     value = mapped if mapped != chosen else dash.no_update
@@ -223,10 +229,25 @@ def _update(districts: list[str] | None, division: str | None, lang: str | None)
     return (district_options(division), value, query, SHOWN if not mapped else HIDDEN, *flat)
 
 
+@callback(
+    Output(ids.COMPARE_DISTRICTS, "value", allow_duplicate=True),
+    Output(ids.COMPARE_DIVISION, "value"),
+    Input(ids.COMPARE_POP, "data"),
+    State(ids.COMPARE_DISTRICTS, "value"),
+    State(ids.COMPARE_DIVISION, "value"),
+    prevent_initial_call=True,
+)
+def _from_url(pop, districts, division):
+    """Back/forward: the controls from the URL (the callback above follows them)."""
+    state = parse_compare_state(params_from_search(_search_of(pop)))
+    return only_changed((list(state.districts), state.division), (districts, division))
+
+
 clientside_callback(
-    ClientsideFunction(namespace="skillnader", function_name="setQuery"),
+    ClientsideFunction(namespace="skillnader", function_name="syncQuery"),
     Output(ids.COMPARE_URL_SINK, "data"),
     Input(ids.COMPARE_QUERY, "data"),
+    State(ids.COMPARE_URL_SINK, "data"),
 )
 
 

@@ -14,7 +14,8 @@ import dash_mantine_components as dmc
 from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
 from indicators.store import get_store
-from pages import ids
+from pages import export_routes, ids
+from pages.hardening import debug_enabled, harden
 from pages.i18n import add_strings, t
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -29,10 +30,13 @@ app = dash.Dash(
     serve_locally=True,
 )
 server = app.server
+harden(app)  # security headers, size limit, compression, cache, friendly errors
+export_routes.register(server)  # GET /export/<chart>.<fmt>: chart downloads
 
 
 # path -> UI string key of the nav label; the pages register themselves in pages/
-NAV = {"/": "nav_map", "/trends": "nav_trends", "/compare": "nav_compare", "/data": "nav_data"}
+NAV = {"/": "nav_map", "/trends": "nav_trends", "/compare": "nav_compare", "/data": "nav_data",
+       "/upload": "nav_upload"}  # nav_upload: pages/upload.py
 add_strings({
     "nav_map": {"sv": "Karta", "en": "Map"},
     "nav_trends": {"sv": "Skillnader över tid", "en": "Differences over time"},
@@ -64,6 +68,7 @@ def _header() -> dmc.Group:
         ],
         justify="space-between",
         p="md",
+        id="app-header",
     )
 
 
@@ -72,7 +77,7 @@ app.layout = dmc.MantineProvider(
         dcc.Location(id=ids.URL),
         dcc.Store(id="lang-sink"),
         _header(),
-        dmc.Container(dash.page_container, fluid=True, px="md", pb="xl"),
+        dmc.Container(dash.page_container, fluid=True, px="md", pb="xl", id="app-shell"),
     ]
 )
 
@@ -100,5 +105,14 @@ clientside_callback(
     prevent_initial_call=True,
 )
 
+# /embed/*: no header; ?present=1: presentation mode (assets/present.css, assets/share.js)
+clientside_callback(
+    ClientsideFunction(namespace="skillnaderShare", function_name="shell"),
+    Output("app-header", "style"),
+    Output("app-shell", "className"),
+    Input(ids.URL, "pathname"),
+    Input(ids.URL, "search"),
+)
+
 if __name__ == "__main__":
-    app.run(debug=False)
+    app.run(debug=debug_enabled())

@@ -141,7 +141,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.raw:  # the app builds its own Registry(); let it find the same raw directory
         os.environ[ENV_RAW] = str(find_raw_dir(args.raw))
     app = _import("app")
-    app.app.run(host=args.host, port=args.port, debug=args.debug)
+    debug = args.debug or os.environ.get("SKILLNADER_DEBUG", "").strip() == "1"
+    app.app.run(host=args.host, port=args.port, debug=debug)
     return 0
 
 
@@ -191,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="run the Dash app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
-    p.add_argument("--debug", action="store_true", help="Dash debug mode (off by default)")
+    p.add_argument("--debug", action="store_true",
+                   help="Dash debug mode (off unless this or SKILLNADER_DEBUG=1)")
     p.set_defaults(func=cmd_serve)
     return parser
 

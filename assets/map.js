@@ -1,8 +1,6 @@
 // Map page helpers (namespace "skillnaderMap"; pages/map.py wires them as clientside callbacks).
-//  - syncUrl: the view -> query string (replaceState on the first write after a render, which
-//    canonicalises a hand-edited or partial link; pushState for a new view).
-//  - popstate: back/forward within the map page set the controls from the URL (Dash's own
-//    Location does not see our pushState calls, so it would not re-render the right view).
+//  - urlQuery: the view -> query string, through the one URL helper in assets/skillnader.js
+//    (back/forward come back to the page as map-pop, restored by pages/map.py).
 //  - pick/hover/highlight: the selected or hovered district outlined on map and ranking,
 //    without a server round trip.
 //  - fit: centre and zoom so the city fills the map at its real size.
@@ -11,9 +9,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     const MAP = 'map-graph';
     const BARS = 'map-ranking';
     const LINE = '#6b6b6b', LINE_W = 0.7, HI = '#111111', HI_W = 3.5;  // as map_figures.py
+    const MAP_ROOT = 'map-indicator', POP = 'map-pop';  // as pages/ids.py
     const MAIN = ['lang', 'area', 'indicator', 'year', 'division', 'fixed'];
-    const state = {mapPath: null, current: null, lang: null, lastMap: null, lastBars: null,
-                   fitted: null};
+    const state = {lastMap: null, lastBars: null, fitted: null};
 
     function dc() { return window.dash_clientside; }
 
@@ -73,58 +71,20 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }, 250);
     });
 
-    // --- back/forward -------------------------------------------------------------------
-    window.addEventListener('popstate', function (ev) {
-      if (!state.mapPath || window.location.pathname !== state.mapPath) return;
-      if (!document.getElementById('map-indicator')) return;  // not on the map: Dash routes
-      const p = new URLSearchParams(window.location.search);
-      const langEl = p.get('lang') || 'sv';
-      if (!p.get('indicator') || !p.get('year') || !p.get('division') ||
-          langEl !== (state.lang || 'sv')) {
-        return;  // not one of our entries: let Dash re-render the page from the URL
-      }
-      ev.stopImmediatePropagation();  // the view is restored here, without a page re-render
-      // Set only what differs from the view on screen: fewer callbacks, no needless redraws.
-      const before = new URLSearchParams(state.current || '');
-      state.current = window.location.search;
-      const changed = function (k) { return (p.get(k) || '') !== (before.get(k) || ''); };
-      const set = dc().set_props;
-      if (changed('division')) set('map-division', {value: p.get('division')});
-      if (changed('year')) set('map-year', {value: p.get('year')});
-      if (changed('fixed')) set('map-fixed', {checked: p.get('fixed') === '1'});
-      if (changed('basemap')) set('map-basemap', {value: p.get('basemap') || 'white-bg'});
-      if (changed('district') || changed('division')) {
-        set('map-selected', {data: p.get('district') ?
-          {code: p.get('district'), division: p.get('division')} : null});
-      }
-      if (changed('indicator')) set('map-indicator', {value: p.get('indicator')});
-      if (changed('area')) set('map-area', {value: p.get('area')});
-    }, true);
-
     return {
-      syncUrl: function (area, indicator, year, division, fixed, selected, basemap, lang, synced) {
-        const nu = dc().no_update;
-        if (!indicator || !year || !division) return nu;
-        state.mapPath = window.location.pathname;
-        state.lang = lang;
+      // The view -> its query, written by the one URL helper (assets/skillnader.js). A
+      // selection or background map change replaces the entry; a new view pushes one.
+      urlQuery: function (area, indicator, year, division, fixed, selected, basemap, lang,
+                          written) {
+        if (!indicator || !year || !division) return dc().no_update;
         const q = {lang: lang || 'sv', area: area, indicator: indicator, year: year,
                    division: division};
         if (fixed) q.fixed = '1';
         if (selected && selected.code && selected.division === division) q.district = selected.code;
         if (basemap && basemap !== 'white-bg') q.basemap = basemap;
-        const search = '?' + new URLSearchParams(q).toString();
-        if (search !== window.location.search) {
-          const url = window.location.pathname + search + window.location.hash;
-          // A first write canonicalises the link it was opened with; a selection or background
-          // map change updates the entry; a new view gets its own entry for back/forward.
-          if (!synced || mainPart(search) === mainPart(window.location.search)) {
-            window.history.replaceState(null, '', url);
-          } else {
-            window.history.pushState(null, '', url);
-          }
-        }
-        state.current = window.location.search;
-        return 1;
+        const same = mainPart(new URLSearchParams(q).toString()) === mainPart(window.location.search);
+        return dc().skillnader.syncQuery(
+          {query: q, root: MAP_ROOT, sink: POP, replace: same}, written);
       },
 
       pick: function (mapClick, barClick, clearClicks, selected, division) {

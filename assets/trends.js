@@ -1,4 +1,4 @@
-// Trends page helpers (namespace "trends"; assets/skillnader.js keeps its own namespace).
+// Trends page helpers (namespace "trends"): the legend click. URL state: assets/skillnader.js.
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   trends: (function () {
     // Latest highlighted districts, read by the legend click handler between redraws.
@@ -40,21 +40,6 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     }
 
     return {
-      // The server sends the canonical query of the drawn view; the first write after a page
-      // render replaces the history entry (so a partial link is completed, not duplicated),
-      // later writes push one (so back/forward step through the views).
-      syncQuery: function (query, mode) {
-        if (!query) return window.dash_clientside.no_update;
-        if (window.location.search !== query) {
-          const url = window.location.pathname + query + window.location.hash;
-          if (mode === 'push') {
-            window.history.pushState(null, '', url);
-          } else {
-            window.history.replaceState(null, '', url);
-          }
-        }
-        return 'push';
-      },
       // cfg = {graph: id of the dcc.Graph, select: id of the multi-select, max: n}
       bindLegend: function (figure, selected, cfg) {
         if (!cfg) return window.dash_clientside.no_update;

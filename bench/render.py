@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from indicators.store import get_store
-from pages import export, figures, renderer
+from pages import export, renderer
+from pages import map_figures as mf
 
 
 def main() -> None:
@@ -32,15 +33,10 @@ def main() -> None:
     ind = store.catalog[args.indicator]
     div = args.division
     year = max(store.years(ind.id, div))
-    values = store.values(ind.id, div)
-    values = values[values["year"] == year]
-    geo = store.geojson(div)
-    codes = [f["id"] for f in geo["features"]]
-    names = {f["id"]: f["properties"].get("name", f["id"]) for f in geo["features"]}
-    city = store.city_value(ind.id, year)
-    figs = {
-        "map": figures.choropleth(geo, values, codes, names, ind, year, div, "sv", city),
-        "bars": figures.ranking_bars(values, ind, city, "sv"),
+    data = mf.map_data(store, ind.id, div, year, "sv")
+    figs = {  # the page's own builders; the map with its geometry inline, as exports have it
+        "map": mf.export_map_figure(data, store),
+        "bars": mf.ranking_figure(data, store),
     }
     meta = export.chart_meta(store, ind.id, div, year, "sv")
 

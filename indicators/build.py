@@ -372,6 +372,45 @@ def write_geometries(registry: Registry, out_dir: Path) -> dict[str, int]:
     return sizes
 
 
+PINNED_TABLES = ("indicators", "inequality", "verdicts")
+MAX_VERSIONS = 20  # pinned versions kept beside the build
+
+
+def versions_dir(build_dir: Path) -> Path:
+    """Where pinned copies of past builds live: data/versions/<data_version>/ beside data/build."""
+    return Path(build_dir).parent / "versions"
+
+
+def pin_version(build_dir: Path, keep: int = MAX_VERSIONS) -> Path | None:
+    """Copy the build's indicators/inequality/verdicts tables (and build_info.json) to
+    versions/<data_version>/, so links that pin the version keep showing its numbers; keep the
+    `keep` most recent versions. Never fails a build: problems are logged."""
+    build_dir = Path(build_dir)
+    try:
+        info = json.loads((build_dir / "build_info.json").read_text(encoding="utf-8"))
+        version = str(info["data_version"])
+        root = versions_dir(build_dir)
+        dest = root / version
+        if not dest.is_dir():
+            tmp = root / f".{version}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            for name in PINNED_TABLES:
+                shutil.copy2(build_dir / f"{name}.parquet", tmp / f"{name}.parquet")
+            shutil.copy2(build_dir / "build_info.json", tmp / "build_info.json")
+            tmp.rename(dest)
+        (dest / "build_info.json").touch()  # the newest build is the most recent to keep
+        kept = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                      key=lambda p: (p / "build_info.json").stat().st_mtime
+                      if (p / "build_info.json").exists() else 0.0, reverse=True)
+        for old in kept[keep:]:
+            shutil.rmtree(old, ignore_errors=True)
+        return dest
+    except (OSError, KeyError, ValueError) as exc:
+        logging.getLogger(__name__).warning("could not pin the data version: %r", exc)
+        return None
+
+
 def _content_hash(path: Path) -> str:
     frame = pd.read_parquet(path)
     digest = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
@@ -410,5 +449,7 @@ def run(registry: Registry | None = None, out_dir: Path = BUILD_DIR) -> dict:
     if out_dir.exists():
         out_dir.rename(old)
     tmp.rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    # build.old stays: the previous good build, served if this one is later found damaged
+    # (indicators.store.load_with_fallback)
+    pin_version(out_dir)
     return info

@@ -16,7 +16,7 @@ import re
 import unicodedata
 import weakref
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import urlencode, urlparse
 
 import dash_mantine_components as dmc
 import pandas as pd
@@ -31,6 +31,7 @@ from indicators.inequality import REL_CHANGE
 from indicators.store import Store
 from pages import ids
 from pages.i18n import LANGS, add_strings, fmt_number, t
+from pages.state import params_from_search
 
 TABS = ("indicators", "sources", "methods")
 MAX_QUERY = 100  # characters of search text kept from a URL
@@ -573,8 +574,7 @@ def parse_data_state(catalog: dict, params: dict) -> DataState:
 
 
 def state_from_search(catalog: dict, search: str | None) -> DataState:
-    raw = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
-    return parse_data_state(catalog, {k: v[0] if len(v) == 1 else v for k, v in raw.items()})
+    return parse_data_state(catalog, params_from_search(search))
 
 
 # --- search ---------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Data and sources page (/data): the indicator catalog, every registered source, and the methods.
 
-Page state lives in the URL (lang, tab, q, area, division, mappable, indicator). A user's change
-is pushed to history by assets/skillnader.js (pushSearch), which also reports back/forward to
-the page (the router alone misses a step back to the last URL it rendered), so a view can be
+Page state lives in the URL (lang, tab, q, area, division, mappable, indicator), written by the
+one URL helper (assets/skillnader.js syncQuery: the first write canonicalises the opened link,
+a user's change pushes), which also hands back/forward to the page (DATA_POP), so a view can be
 shared and history steps through views. Content builders live in pages/data_logic.py.
 """
 
@@ -41,6 +41,7 @@ from pages.data_logic import (
     state_from_search,
 )
 from pages.i18n import t
+from pages.state import only_changed
 
 dash.register_page(__name__, path="/data", name="Data och källor",
                    title="Skillnader: data och källor")
@@ -100,7 +101,7 @@ def layout(**params: object) -> html.Div:
     ], gutter="md")
     return html.Div([
         dcc.Store(id=ids.DATA_LANG, data=lang),
-        dcc.Store(id=ids.DATA_QUERY),
+        dcc.Store(id=ids.DATA_QUERY, data=_url_data(state)),
         dcc.Store(id=ids.DATA_POP),
         dcc.Store(id=ids.DATA_SINK),
         dcc.Store(id=ids.DATA_SELECTED, data=state.indicator),
@@ -125,6 +126,10 @@ def _controls_state(lang, tab, q, area, division, mappable, selected) -> DataSta
     })
 
 
+def _url_data(state: DataState) -> dict:
+    return {"query": state.query(), "root": ids.DATA_PAGE, "sink": ids.DATA_POP}
+
+
 @callback(
     Output(ids.DATA_QUERY, "data"),
     Output(ids.DATA_SELECTED, "data"),
@@ -136,14 +141,12 @@ def _controls_state(lang, tab, q, area, division, mappable, selected) -> DataSta
     Input({"type": ids.DATA_ITEM, "index": ALL}, "n_clicks"),
     State(ids.DATA_SELECTED, "data"),
     State(ids.DATA_LANG, "data"),
-    State(ids.DATA_QUERY, "data"),
     prevent_initial_call=True,
 )
-def _to_url(q, area, division, mappable, tab, _clicks, selected, lang, last):
-    """A control or a click in the list: the canonical query goes to pushSearch (assets/
-    skillnader.js), which pushes it to history when it differs from the address bar. The
-    first render writes nothing, so a hand-edited link stays as it was, under its notice,
-    until the user acts."""
+def _to_url(q, area, division, mappable, tab, _clicks, selected, lang):
+    """A control or a click in the list: the canonical query goes to the URL helper, which
+    pushes it when it differs from the address bar (the controls echoing a view restored
+    from history write nothing)."""
     trig = ctx.triggered_id
     chosen = selected
     if isinstance(trig, dict) and trig.get("type") == ids.DATA_ITEM:
@@ -152,14 +155,10 @@ def _to_url(q, area, division, mappable, tab, _clicks, selected, lang, last):
         chosen = trig.get("index")
     state = _controls_state(lang, tab, q, area, division, mappable, chosen)
     sel_out = state.indicator if state.indicator != selected else no_update
-    search = state.query()
-    if isinstance(last, dict) and last.get("search") == search:
-        return no_update, sel_out  # e.g. the controls echoing a view restored from history
-    return {"search": search, "root": ids.DATA_PAGE, "sink": ids.DATA_POP}, sel_out
+    return _url_data(state), sel_out
 
 
 @callback(
-    Output(ids.DATA_QUERY, "data", allow_duplicate=True),
     Output(ids.DATA_SEARCH, "value"),
     Output(ids.DATA_AREA, "value"),
     Output(ids.DATA_DIVISION, "value"),
@@ -177,26 +176,22 @@ def _to_url(q, area, division, mappable, tab, _clicks, selected, lang, last):
     prevent_initial_call=True,
 )
 def _from_url(pop, q, area, division, mappable, tab, selected, lang):
-    """Back/forward (DATA_POP, set by pushSearch on popstate): set the controls that differ
-    from the URL; the rest of the page follows them. The entry is rewritten in place in its
-    canonical form, so the controls' own echo finds nothing to push (a push here would cut
-    off the forward history)."""
+    """Back/forward (DATA_POP, set by the URL helper on popstate): set the controls that
+    differ from the URL; the rest of the page follows them."""
     search = pop.get("search") if isinstance(pop, dict) else None
     s = state_from_search(get_store().catalog, search if isinstance(search, str) else "")
     current = _controls_state(lang, tab, q, area, division, mappable, selected)
     new = (s.q, s.area, s.division, s.mappable, s.tab, s.indicator)
     old = (current.q, current.area, current.division, current.mappable, current.tab,
            current.indicator)
-    canonical = {"search": s.query(), "root": ids.DATA_PAGE, "sink": ids.DATA_POP,
-                 "replace": True}
-    return (canonical, *(n if n != o else no_update for n, o in zip(new, old, strict=True)))
+    return only_changed(new, old)
 
 
 clientside_callback(
-    ClientsideFunction(namespace="skillnader", function_name="pushSearch"),
+    ClientsideFunction(namespace="skillnader", function_name="syncQuery"),
     Output(ids.DATA_SINK, "data"),
     Input(ids.DATA_QUERY, "data"),
-    prevent_initial_call=True,
+    State(ids.DATA_SINK, "data"),
 )
 
 

@@ -692,8 +692,11 @@ def presentation_figure(fig: go.Figure, preset: str = "slide",
                           selector={"type": "choroplethmap"})
     else:
         horizontal = [tr for tr in out.data if tr.type == "bar" and tr.orientation == "h"]
-        if horizontal and horizontal[0].y is not None:
-            left = side + _label_width(horizontal[0].y, p.font)
+        labels = (horizontal[0].y if horizontal and horizontal[0].y is not None
+                  else out.layout.yaxis.ticktext)  # e.g. the compare profile's dot plot
+        if labels is not None:  # room for the longest line of the (wrapped) labels
+            left = side + _label_width([s for x in labels for s in str(x).split("<br>")],
+                                       p.font)
         below_plot = int(p.font * 1.6) + (int(p.font * 1.8) if out.layout.xaxis.title.text
                                           else 0)
         out.update_layout(yaxis_automargin=True, xaxis_automargin=True,

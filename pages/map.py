@@ -1,7 +1,8 @@
 """Map page (start page): one indicator, one year, one district division.
 
 Area -> indicator -> year -> division; the whole view lives in the query string (pages/state.py
-parses it, assets/map.js writes it and restores it on back/forward). Speed: the district
+parses it; the one URL helper in assets/skillnader.js writes it, and back/forward come back as
+MAP_POP, which sets the controls). Speed: the district
 geometry is served once per division from /geo/<division>.geojson (cached by the browser) and
 named by URL in the figure; changing indicator, year or colour option sends a Patch of values
 and texts only (pages/map_figures.py). Highlighting between map and ranking runs in the
@@ -42,6 +43,8 @@ from pages.state import (
     default_indicator,
     map_years,
     mappable,
+    only_changed,
+    params_from_search,
     parse_map_state,
     usable_divisions,
 )
@@ -363,9 +366,10 @@ def layout(**params: object) -> html.Div:
         ],
         align="flex-end", gutter="sm",
     )
-    map_card = chart_card(ids.MAP_GRAPH, ids.MAP_TABLE, ids.MAP_SOURCE, height=MAP_HEIGHT)
+    map_card = chart_card(ids.MAP_GRAPH, ids.MAP_TABLE, ids.MAP_SOURCE, height=MAP_HEIGHT,
+                          chart="map", lang=lang)
     rank_card = chart_card(ids.MAP_RANKING, ids.MAP_RANKING_TABLE, ids.MAP_RANKING_SOURCE,
-                           height=MAP_HEIGHT)
+                           height=MAP_HEIGHT, chart="ranking", lang=lang)
     src = source_block(state.indicator, lang)
     _fill(map_card, {ids.MAP_GRAPH: {"figure": fig, "clear_on_unhover": True},
                      ids.MAP_SOURCE: {"children": src},
@@ -378,6 +382,7 @@ def layout(**params: object) -> html.Div:
         [
             dcc.Store(id=ids.MAP_LANG, data=lang),
             dcc.Store(id=ids.MAP_URL_SYNC),
+            dcc.Store(id=ids.MAP_POP),
             dcc.Store(id=ids.MAP_META, data=meta_for(state.division, lang)),
             dcc.Store(id=ids.MAP_VERSION, data=0),
             dcc.Store(id=ids.MAP_RANK_VERSION, data=0),
@@ -417,6 +422,10 @@ def layout(**params: object) -> html.Div:
 # --- server callbacks -------------------------------------------------------------------------
 
 
+def _search_of(pop: object) -> str:
+    return pop.get("search", "") if isinstance(pop, dict) else ""
+
+
 @callback(
     Output(ids.MAP_INDICATOR, "data"),
     Output(ids.MAP_INDICATOR, "value"),
@@ -427,8 +436,9 @@ def layout(**params: object) -> html.Div:
 )
 def on_area(area: str, indicator: str, lang: str):
     store = get_store()
-    if area not in AREAS:
+    if not isinstance(area, str) or area not in AREAS:
         return no_update, no_update
+    lang = "en" if lang == "en" else "sv"
     options = _indicator_options(area, lang)
     values = [o["value"] for o in options]
     if not values:
@@ -562,8 +572,34 @@ def update_district(selected, indicator, year, division, lang):
 
 # --- browser-side: URL, highlight, fit (assets/map.js) --------------------------------------
 
+@callback(
+    Output(ids.MAP_AREA, "value"),
+    Output(ids.MAP_INDICATOR, "value", allow_duplicate=True),
+    Output(ids.MAP_YEAR, "value", allow_duplicate=True),
+    Output(ids.MAP_DIVISION, "value", allow_duplicate=True),
+    Output(ids.MAP_FIXED, "checked"),
+    Output(ids.MAP_BASEMAP, "value"),
+    Output(ids.MAP_SELECTED, "data", allow_duplicate=True),
+    Input(ids.MAP_POP, "data"),
+    State(ids.MAP_AREA, "value"),
+    State(ids.MAP_INDICATOR, "value"),
+    State(ids.MAP_YEAR, "value"),
+    State(ids.MAP_DIVISION, "value"),
+    State(ids.MAP_FIXED, "checked"),
+    State(ids.MAP_BASEMAP, "value"),
+    State(ids.MAP_SELECTED, "data"),
+    prevent_initial_call=True,
+)
+def from_url(pop, *current):
+    """Back/forward: set the controls that differ from the URL; the page follows them."""
+    s = parse_map_state(get_store(), params_from_search(_search_of(pop)))
+    selected = {"code": s.district, "division": s.division} if s.district else None
+    new = (s.area, s.indicator, str(s.year), s.division, s.fixed_bins, s.basemap, selected)
+    return only_changed(new, current)
+
+
 clientside_callback(
-    ClientsideFunction(namespace="skillnaderMap", function_name="syncUrl"),
+    ClientsideFunction(namespace="skillnaderMap", function_name="urlQuery"),
     Output(ids.MAP_URL_SYNC, "data"),
     Input(ids.MAP_AREA, "value"),
     Input(ids.MAP_INDICATOR, "value"),

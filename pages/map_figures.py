@@ -417,8 +417,10 @@ def map_layout(data: MapData, basemap: str, bbox: list[float], footer: int) -> d
     }
 
 
-def map_figure(data: MapData, store: Store, geo_url: str, basemap: str = "white-bg") -> go.Figure:
-    """The full map: both traces name the geometry by URL (the browser fetches it once)."""
+def map_figure(data: MapData, store: Store, geo_url: str | dict,
+               basemap: str = "white-bg") -> go.Figure:
+    """The full map: both traces name the geometry by URL (the browser fetches it once), or
+    carry it inline when `geo_url` is the GeoJSON itself (exports)."""
     ind = store.catalog[data.indicator]
     missing, shown = trace_props(data, ind)
     opacity = 1.0 if basemap == "white-bg" else 0.7
@@ -436,6 +438,12 @@ def map_figure(data: MapData, store: Store, geo_url: str, basemap: str = "white-
     bbox = division_bbox(store, data.division)
     fig.update_layout(map_layout(data, basemap, bbox, footer_lines(store, ind, data.lang)))
     return fig
+
+
+def export_map_figure(data: MapData, store: Store) -> go.Figure:
+    """The map for static exports: self-contained (the web GeoJSON inline instead of the page's
+    geometry URL, which a renderer or another site cannot fetch) on the offline background."""
+    return map_figure(data, store, store.geojson(data.division), "white-bg")
 
 
 def map_patch(data: MapData, store: Store) -> Patch:

@@ -8,7 +8,7 @@ value itself is never echoed into markup).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from indicators.catalog import AREAS
 from indicators.store import Store
@@ -70,6 +70,22 @@ def map_years(store: Store, indicator: str, division: str) -> list[int]:
 def unit_codes(store: Store, division: str) -> frozenset[str]:
     return memo(store, ("codes", division),
                 lambda: frozenset(f["id"] for f in store.geojson(division)["features"]))
+
+
+def params_from_search(search: str | None) -> dict[str, object]:
+    """'?a=1&b=2' -> params as a page's layout(**params) gets them (a repeated key: a list).
+    Back/forward hand a page its URL this way (assets/skillnader.js, the pages' *_POP stores)."""
+    raw = parse_qs((search if isinstance(search, str) else "").lstrip("?"),
+                   keep_blank_values=True)
+    return {k: v[0] if len(v) == 1 else v for k, v in raw.items()}
+
+
+def only_changed(new: tuple, old: tuple) -> tuple:
+    """Outputs for restoring controls from the URL: the new value where it differs, else
+    no_update (fewer callbacks, no needless redraws)."""
+    from dash import no_update
+
+    return tuple(n if n != o else no_update for n, o in zip(new, old, strict=True))
 
 
 def parse_lang(value: object) -> str:

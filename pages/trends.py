@@ -1,8 +1,9 @@
 """Trends page: how each district developed, and whether the differences between them grew.
 
 All state lives in the query string (lang, area, indicator, division, sex, measure, districts):
-the server sends the canonical query of each drawn view and assets/trends.js writes it with
-pushState, so a view can be shared and back/forward restore it. Logic: pages/trends_logic.py.
+the server sends the canonical query of each drawn view and the URL helper (assets/skillnader.js
+syncQuery) writes it, so a view can be shared; back/forward come back as TRENDS_POP.
+Logic: pages/trends_logic.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pages import ids
 from pages import trends_logic as tl
 from pages.components import chart_card, data_table
 from pages.i18n import DIVISION_LABELS, t
+from pages.state import only_changed, params_from_search
 
 dash.register_page(__name__, path="/trends", name="Skillnader över tid",
                    title="Skillnader: över tid")
@@ -113,7 +115,8 @@ def layout(**params: object) -> html.Div:
             dcc.Store(id=ids.TRENDS_LANG, data=lang),
             dcc.Store(id=ids.TRENDS_QUERY),
             dcc.Store(id=ids.TRENDS_WIDTH),
-            dcc.Store(id=ids.TRENDS_URL_MODE, data="replace"),
+            dcc.Store(id=ids.TRENDS_URL_MODE),
+            dcc.Store(id=ids.TRENDS_POP),
             dcc.Store(id=ids.TRENDS_LEGEND_SINK, data={
                 "graph": ids.TRENDS_LINES, "select": ids.TRENDS_DISTRICTS,
                 "max": tl.MAX_SELECTED}),
@@ -124,7 +127,7 @@ def layout(**params: object) -> html.Div:
             html.Div(id=ids.TRENDS_NOTES, style={"marginTop": "12px"}),
             districts,
             chart_card(ids.TRENDS_LINES, ids.TRENDS_LINES_TABLE, ids.TRENDS_LINES_SOURCE,
-                       height="600px"),
+                       height="600px", chart="trend", lang=lang),
             dmc.Title(t("trends_ineq_heading", lang), order=3, mt="xl", mb="xs"),
             dmc.Grid(
                 [
@@ -137,12 +140,16 @@ def layout(**params: object) -> html.Div:
                 mb="sm",
             ),
             chart_card(ids.TRENDS_INEQ, ids.TRENDS_INEQ_TABLE, ids.TRENDS_INEQ_SOURCE,
-                       height="430px"),
+                       height="430px", chart="gap", lang=lang),
         ]
     )
 
 
 # ----------------------------------------------------------------------------- callbacks
+
+
+def _search_of(pop: object) -> str:
+    return pop.get("search", "") if isinstance(pop, dict) else ""
 
 
 @callback(
@@ -184,6 +191,7 @@ def _on_indicator(indicator: str, division: str, sex: str, districts: list | Non
     kept = list(state.districts)
     if districts and not kept:  # none of the highlighted districts exists in this division
         kept = list(tl.default_districts(store, state.indicator, state.division, state.sex))
+    lang = state.lang if hasattr(state, "lang") else ("en" if lang == "en" else "sv")
     return (
         _division_options(state.indicator, lang), state.division,
         _sex_options(state.indicator, state.division, lang), state.sex,
@@ -267,7 +275,7 @@ def draw(state: tl.TrendsState, width: int | None = None) -> tuple:
         _verdict_block(row, state.measure, gaps, lang),
         _notes_block(tl.data_notes(ind, state.division, years, lang), lang),
         t(f"trends_measure_{state.measure}_help", lang),
-        state.query(),
+        {"query": state.query(), "root": ids.TRENDS_INDICATOR, "sink": ids.TRENDS_POP},
     )
 
 
@@ -301,11 +309,34 @@ clientside_callback(  # the window width once per page render, before the first 
 )
 
 clientside_callback(
-    ClientsideFunction(namespace="trends", function_name="syncQuery"),
+    ClientsideFunction(namespace="skillnader", function_name="syncQuery"),
     Output(ids.TRENDS_URL_MODE, "data"),
     Input(ids.TRENDS_QUERY, "data"),
     State(ids.TRENDS_URL_MODE, "data"),
 )
+
+
+@callback(
+    Output(ids.TRENDS_AREA, "value"),
+    Output(ids.TRENDS_INDICATOR, "value", allow_duplicate=True),
+    Output(ids.TRENDS_DIVISION, "value", allow_duplicate=True),
+    Output(ids.TRENDS_SEX, "value", allow_duplicate=True),
+    Output(ids.TRENDS_DISTRICTS, "value", allow_duplicate=True),
+    Output(ids.TRENDS_MEASURE, "value"),
+    Input(ids.TRENDS_POP, "data"),
+    State(ids.TRENDS_AREA, "value"),
+    State(ids.TRENDS_INDICATOR, "value"),
+    State(ids.TRENDS_DIVISION, "value"),
+    State(ids.TRENDS_SEX, "value"),
+    State(ids.TRENDS_DISTRICTS, "value"),
+    State(ids.TRENDS_MEASURE, "value"),
+    prevent_initial_call=True,
+)
+def _from_url(pop, *current):
+    """Back/forward: set the controls that differ from the URL; the page follows them."""
+    s = tl.parse_trends_state(get_store(), params_from_search(_search_of(pop)))
+    new = (s.area, s.indicator, s.division, s.sex, list(s.districts), s.measure)
+    return only_changed(new, current)
 
 clientside_callback(
     ClientsideFunction(namespace="trends", function_name="bindLegend"),

@@ -93,3 +93,30 @@ def test_hostile_link_falls_back_with_notice(server_url, page):
     assert _headers(page) == ["Bromma", "Järva", "Farsta", "Skärholmen"]
     # the address bar is rewritten to the valid view
     page.wait_for_url(re.compile(r"districts=bromma,jarva,farsta,skarholmen&division=sdo11"))
+
+
+def test_two_changes_back_twice_forward(server_url, page):
+    _open(page, f"{server_url}/compare?districts=jarva,bromma&division=sdo11&lang=sv")
+
+    def view(n: str, first: str) -> None:
+        page.wait_for_url(re.compile(f"division=sdo{n}"))
+        page.wait_for_function(
+            "n => document.querySelector('#compare-division').value.startsWith(n + ' ')", arg=n)
+        page.wait_for_function(
+            "f => (document.querySelector('#compare-content thead th:nth-child(4)') || {})"
+            ".textContent === f", arg=first)
+
+    for n in ("13", "14"):
+        page.locator("#compare-division").click()
+        page.get_by_role("option", name=re.compile(f"^{n} ")).click()
+        view(n, "Rinkeby-Kista")
+    page.go_back()
+    view("13", "Rinkeby-Kista")
+    page.go_back()
+    view("11", "Järva")
+    assert _headers(page) == ["Järva", "Bromma"]
+    page.go_forward()
+    view("13", "Rinkeby-Kista")
+    page.go_forward()
+    view("14", "Rinkeby-Kista")
+    assert page.console_errors == []

@@ -40,7 +40,7 @@ def test_search_filters_the_list_and_writes_the_url(page, server_url):
     _open(page, server_url)
     page.fill("#data-search", "valdeltagande")
     page.wait_for_function(
-        f"!document.getElementById('data-count').innerText.startsWith('{N} ')")
+        f"() => !document.getElementById('data-count').innerText.startsWith('{N} ')")
     shown = page.locator("#data-list button").count()
     assert 0 < shown < N
     assert page.inner_text("#data-count").startswith(f"{shown} av {N}")
@@ -58,9 +58,9 @@ def test_search_filters_the_list_and_writes_the_url(page, server_url):
     # back twice: the page as first opened (the router's own last URL: restored by the page)
     page.go_back()
     page.go_back()
-    page.wait_for_function("document.getElementById('data-search').value === ''")
+    page.wait_for_function("() => document.getElementById('data-search').value === ''")
     page.wait_for_function(
-        f"document.getElementById('data-count').innerText.startsWith('{N} av')")
+        f"() => document.getElementById('data-count').innerText.startsWith('{N} av')")
     assert page.console_errors == []
 
 
@@ -96,4 +96,28 @@ def test_hostile_link_falls_back_with_a_notice(page, server_url):
     assert page.input_value("#data-search") == "<img src=x onerror=alert(1)>"
     assert page.locator("#data-list img").count() == 0
     assert page.inner_text("#data-count").startswith(f"0 av {N}")
+    assert page.console_errors == []
+
+
+def test_two_changes_back_twice_forward(page, server_url):
+    _open(page, server_url)
+
+    def tab(name: str, key: str | None) -> None:
+        page.wait_for_function(
+            "n => document.querySelector('[role=tab][aria-selected=true]').innerText === n",
+            arg=name)
+        assert ("tab=" + key in page.url) if key else ("tab=" not in page.url)
+
+    page.get_by_role("tab", name="Källor").click()
+    tab("Källor", "sources")
+    page.get_by_role("tab", name="Metod").click()
+    tab("Metod", "methods")
+    page.go_back()
+    tab("Källor", "sources")
+    page.go_back()
+    tab("Indikatorer", None)
+    page.go_forward()
+    tab("Källor", "sources")
+    page.go_forward()
+    tab("Metod", "methods")
     assert page.console_errors == []

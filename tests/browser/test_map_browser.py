@@ -157,3 +157,29 @@ def test_click_a_bar_selects_the_district_everywhere(server_url, page):
     widths = page.evaluate(
         "() => document.querySelector('#map-graph .js-plotly-plot').data[1].marker.line.width")
     assert isinstance(widths, list) and max(widths) > 2
+
+
+def test_two_changes_back_twice_forward(server_url, page):
+    open_map(page, server_url + "/?indicator=turnout_riksdag&year=2022&division=sdo11")
+    choose(page, "map-year", "2010")
+    wait_title(page, "2010")
+    choose(page, "map-division", "14 stadsdelsområden (2007-2020)")
+    page.wait_for_function("() => document.querySelectorAll('#map-ranking .bars .point')"
+                           ".length === 14")
+    assert query(page)["division"] == "sdo14" and query(page)["year"] == "2010"
+    page.go_back()
+    page.wait_for_function("() => document.querySelectorAll('#map-ranking .bars .point')"
+                           ".length === 11")
+    wait_title(page, "2010")
+    assert page.input_value("#map-year") == "2010" and query(page)["division"] == "sdo11"
+    page.go_back()
+    wait_title(page, "2022")
+    assert page.input_value("#map-division") == "11 stadsdelsområden (från 2023)"
+    page.go_forward()
+    wait_title(page, "2010")
+    assert len(page.query_selector_all(BARS)) == 11
+    page.go_forward()
+    page.wait_for_function("() => document.querySelectorAll('#map-ranking .bars .point')"
+                           ".length === 14")
+    assert page.input_value("#map-division") == "14 stadsdelsområden (2007-2020)"
+    assert page.console_errors == []

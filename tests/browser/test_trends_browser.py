@@ -129,3 +129,31 @@ def test_hostile_link_falls_back_with_a_notice(page, server_url):
     params = _params(page)
     assert params["indicator"] in tl.DEFAULT_INDICATORS and params["division"] == "sdo11"
     assert page.console_errors == []
+
+
+def test_two_changes_back_twice_forward(page, server_url):
+    _open(page, f"{server_url}/trends?indicator=employment_rate_20_64&measure=cv")
+
+    def measure(label: str, key: str) -> None:
+        page.wait_for_function(f"() => window.location.search.includes('measure={key}')")
+        page.wait_for_function(
+            "l => document.querySelector('#trends-measure').value.startsWith(l)", arg=label)
+        page.wait_for_function(
+            "l => (document.querySelector('#trends-ineq .gtitle') || {}).textContent"
+            "?.includes(l)", arg=label.split(" ")[0])
+
+    for label in ("Theilindex", "Kvot"):
+        page.locator("#trends-measure").click()
+        page.get_by_role("option", name=label).click()
+    measure("Kvot", "ratio")
+    page.go_back()
+    measure("Theilindex", "theil")
+    page.go_back()
+    page.wait_for_function("() => window.location.search.includes('measure=cv')")
+    page.wait_for_function(
+        "() => document.querySelector('#trends-measure').value.startsWith('Variations')")
+    page.go_forward()
+    measure("Theilindex", "theil")
+    page.go_forward()
+    measure("Kvot", "ratio")
+    assert page.console_errors == []

@@ -43,18 +43,29 @@ request = function()
   return wrk.format("POST", wrk.path, {["Content-Type"] = "application/json",
                                        ["Accept-Encoding"] = "gzip"}, bodies[i])
 end
-local bad = 0
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+statuses = {}
 response = function(status, headers, body)
-  if status < 200 or status >= 300 then bad = bad + 1 end
+  if status < 200 or status >= 300 then
+    statuses[status] = (statuses[status] or 0) + 1
+  end
 end
 done = function(summary, latency, requests)
   local e = summary.errors
+  local codes = {}
+  for _, t in ipairs(threads) do
+    for code, n in pairs(t:get("statuses") or {}) do codes[code] = (codes[code] or 0) + n end
+  end
+  local parts = {}
+  for code, n in pairs(codes) do table.insert(parts, string.format('"%%d": %%d', code, n)) end
   io.write(string.format(
     'RESULT {"requests": %%d, "seconds": %%.3f, "p50": %%.2f, "p95": %%.2f, "p99": %%.2f, ' ..
-    '"max": %%.2f, "socket_errors": %%d, "non2xx": %%d}\n',
+    '"max": %%.2f, "connect": %%d, "read": %%d, "write": %%d, "timeout": %%d, ' ..
+    '"non2xx": %%d, "statuses": {%%s}}\n',
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
     latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
-    e.connect + e.read + e.write + e.timeout, e.status))
+    e.connect, e.read, e.write, e.timeout, e.status, table.concat(parts, ", ")))
 end
 """
 
@@ -83,12 +94,14 @@ def lua_list(items: list[str]) -> str:
     return "{" + ",".join("[==[" + b + "]==]" for b in items) + "}"
 
 
-def start_gunicorn(port: int, env_extra: dict) -> subprocess.Popen:
+def start_gunicorn(port: int, env_extra: dict, log: Path) -> subprocess.Popen:
+    """gunicorn's log goes to `log` (a file: a pipe nobody reads would block it when full)."""
     env = {**os.environ, "SKILLNADER_BIND": f"127.0.0.1:{port}", **env_extra}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err,
+        )
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
@@ -96,7 +109,7 @@ def start_gunicorn(port: int, env_extra: dict) -> subprocess.Popen:
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode()[-2000:]) from None
+                raise RuntimeError(log.read_text(errors="replace")[-2000:]) from None
             time.sleep(0.5)
     proc.kill()
     raise RuntimeError("gunicorn did not start within 90 s")
@@ -112,6 +125,7 @@ def run_wrk(url: str, script: Path, users: int, duration: int) -> dict:
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     res = json.loads(line[len("RESULT "):])
     res["rps"] = res["requests"] / res["seconds"]
+    res["socket_errors"] = res["connect"] + res["read"] + res["write"] + res["timeout"]
     res["errors"] = res["socket_errors"] + res["non2xx"]
     return res
 
@@ -129,7 +143,8 @@ def main() -> int:
     port = _free_port()
     env = {"SKILLNADER_WORKERS": str(args.workers)} if args.workers else {}
     bodies = map_bodies()
-    proc = start_gunicorn(port, env)
+    log = Path(tempfile.mkdtemp(prefix="skillnader-load-")) / "gunicorn.log"
+    proc = start_gunicorn(port, env, log)
     base = f"http://127.0.0.1:{port}"
     scenarios = [("page", "GET", "/"), ("layout", "GET", "/_dash-layout"),
                  ("map", "POST", "/_dash-update-component")]
@@ -142,14 +157,25 @@ def main() -> int:
                                          "method": method})
                 run_wrk(base + path, script, 4, 3)  # warm-up (caches, first imports)
                 for users in args.users:
+                    seen = len(log.read_text(errors="replace"))
                     res = run_wrk(base + path, script, users, args.duration)
+                    new = log.read_text(errors="replace")[seen:]
+                    # worker restarts (max_requests, timeouts) and errors during this row
+                    res["restarts"] = new.count("Booting worker")
+                    res["log_errors"] = new.count("Traceback") + new.count("[CRITICAL]")
                     rows.append({"scenario": name, "users": users, **res})
                     print(f"{name:7} {users:4} users: {res['rps']:7.1f} req/s  "
                           f"p50 {res['p50']:7.1f} ms  p95 {res['p95']:7.1f} ms  "
-                          f"p99 {res['p99']:7.1f} ms  errors {res['errors']}", flush=True)
+                          f"p99 {res['p99']:7.1f} ms  errors {res['errors']} "
+                          f"(connect {res['connect']}, read {res['read']}, "
+                          f"write {res['write']}, timeout {res['timeout']}, "
+                          f"non-2xx {res['non2xx']} {res['statuses'] or ''}; "
+                          f"worker restarts {res['restarts']}, "
+                          f"logged errors {res['log_errors']})", flush=True)
     finally:
         proc.terminate()
         proc.wait(30)
+        print(f"gunicorn log: {log}")
     if args.out:
         write_markdown(args.out, rows, args, len(bodies))
     return 1 if any(r["errors"] for r in rows) else 0

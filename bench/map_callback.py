@@ -5,8 +5,10 @@
 Each row POSTs the real callback payload to /_dash-update-component through Flask's test client
 (in process: Dash's routing, the callback, JSON encoding; no network) and reports the server time
 per update (wall median and 95th percentile, CPU median) and the response size (raw and gzip).
-"uncached" clears the page's per-view cache before every call (the first time anyone asks for
-that view in this process); "cached" is a view asked for before.
+"uncached" clears the page's per-view caches before every call, its own and the shared one (the
+first time anyone asks for that view); "cached" is a view asked for before in this process.
+With SKILLNADER_REDIS_URL set (the shared cache), "shared hit" rows clear only this process's
+cache: the view was computed by another worker or instance and comes from Redis.
 
 The baseline builds px.choropleth_map from the full-resolution RegSO boundaries (EPSG:3006 ->
 EPSG:4326, loaded once) on every call and serialises it with plotly's JSON encoder: geometry,
@@ -111,6 +113,15 @@ def main() -> None:
     client.get("/_dash-layout")
     client.get("/_dash-dependencies")
     n = args.n
+    from pages import hardening
+
+    with dash_app.server.app_context():
+        shared = hardening.cache_is_shared()
+
+    def clear_all():
+        map_page.view.cache_clear()
+        with dash_app.server.app_context():
+            hardening.cache.clear()
 
     def years_cycle(ind, div):
         ys = store.years(ind, div)
@@ -123,18 +134,21 @@ def main() -> None:
         ("recolour, year, basomrade (419 units)", "employment_rate_20_64", "basomrade"),
     ]:
         bodies = [payload(ind, y, div, div) for y in years_cycle(ind, div)]
-        rows.append((label + " uncached", measure(client, bodies, map_page.view.cache_clear)))
+        rows.append((label + " uncached", measure(client, bodies, clear_all)))
         rows.append((label + " cached", measure(client, bodies)))
+        if shared:
+            rows.append((label + " shared hit (Redis)",
+                         measure(client, bodies, map_page.view.cache_clear)))
     sdo11 = [i for i in store.mappable_indicators() if store.years(i, "sdo11")]
     bodies = [payload(sdo11[i % len(sdo11)], store.years(sdo11[i % len(sdo11)], "sdo11")[-1],
                       "sdo11", "sdo11", "map-indicator.value") for i in range(n)]
     rows.append(("recolour, indicator, sdo11 uncached",
-                 measure(client, bodies, map_page.view.cache_clear)))
+                 measure(client, bodies, clear_all)))
     for div, ind in [("sdo11", "employment_rate_20_64"), ("regso", "wage_income_mean"),
                      ("basomrade", "employment_rate_20_64")]:
         bodies = [payload(ind, store.years(ind, div)[-1], div, None, "map-division.value")] * n
         rows.append((f"new division {div}: full figure (geometry by URL)",
-                     measure(client, bodies, map_page.view.cache_clear)))
+                     measure(client, bodies, clear_all)))
     for div in ("sdo11", "regso", "basomrade"):
         resp = client.get(f"/geo/{div}.geojson", headers={"Accept-Encoding": "gzip"})
         raw = len(gzip.decompress(resp.get_data()))
@@ -152,6 +166,7 @@ def main() -> None:
                  for k in ("ms_median", "ms_p95", "cpu_median")]
         print(f"{label:<{width}}  {cells[0]:>7}  {cells[1]:>7}  {cells[2]:>7}  "
               f"{int(r['bytes']):>9,}  {int(r['gzip']):>8,}")
+    print(f"shared cache: {'Redis' if shared else 'none (in-process SimpleCache)'}")
     print("ms: wall time per update in process (Flask test client: routing, callback, JSON);"
           " cpu: process CPU time (robust to a busy machine). bytes: the response body.")
 

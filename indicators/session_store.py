@@ -13,9 +13,9 @@ a share link) shown like built-in indicators on every page.
 
 Uploaded indicators keep the catalog's five areas (the area the user picked; pages need no
 change), live on their own division only, and have no city value. Their source is cited as
-"Egen uppladdning: <filename>, <date>" through a per-upload pseudo-source id 'upload_<id>' in
-an overlay registry; the indicator also keeps the plain UPLOAD_SOURCE_ID ('upload'), which is
-in no registry and which the pages skip.
+"Egen uppladdning: <filename>, <date>" ("Own upload: ..." in English, see `publisher`) through
+a per-upload pseudo-source id 'upload_<id>' in an overlay registry; the indicator also keeps
+the plain UPLOAD_SOURCE_ID ('upload'), which is in no registry and which the pages skip.
 """
 
 from __future__ import annotations
@@ -134,14 +134,26 @@ def indicator_id(upload_id: str) -> str:
     return f"upload_{upload_id}"
 
 
+UPLOAD_PUBLISHER = {"sv": "Egen uppladdning", "en": "Own upload"}
+
+
 def upload_source(stored: upload_store.StoredUpload) -> Source:
-    """The pseudo-source citing an upload: 'Egen uppladdning: <filename>, <date>'."""
+    """The pseudo-source citing an upload: 'Egen uppladdning: <filename>, <date>' (the
+    publisher in the page's language comes from `publisher`)."""
     name = stored.filename or stored.meta.title
     return Source(
         id=f"upload_{stored.upload_id}", title=f"{name}, {stored.created_at.date().isoformat()}",
-        publisher="Egen uppladdning", licence="", root="raw", files=(),
+        publisher=UPLOAD_PUBLISHER["sv"], licence="", root="raw", files=(),
         note=stored.meta.source,
     )
+
+
+def publisher(src: Source, lang: str) -> str:
+    """A source's publisher for a citation in `lang`: an upload's pseudo-source says 'Own
+    upload' in English; every other source keeps its registered publisher."""
+    if src.id.startswith("upload_") and src.publisher == UPLOAD_PUBLISHER["sv"]:
+        return UPLOAD_PUBLISHER.get(lang, UPLOAD_PUBLISHER["sv"])
+    return src.publisher
 
 
 class _OverlayRegistry:

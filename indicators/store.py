@@ -220,10 +220,16 @@ _PINNED_LOCK = threading.RLock()
 MAX_PINNED_IN_MEMORY = 4
 
 
-def get_store() -> Store:
+def base_store() -> Store:
+    """The built data alone, without any session's uploads (the same for every request)."""
     global _STORE
     if _STORE is None:
         _STORE = load_with_fallback()
+    return _STORE
+
+
+def get_store() -> Store:
+    base_store()
     # inside a request with uploads (session cookie or share link): the session's overlay
     from indicators.session_store import store_for_request
 

@@ -28,6 +28,7 @@ from plotly.colors import sample_colorscale
 
 from geo.names import DISTRICT_NAMES, DIVISION_CODES, MERGES, normalise
 from indicators.catalog import AREAS, Indicator
+from indicators.session_store import publisher
 from pages import figures
 from pages.i18n import DIVISION_LABELS, LANGS, add_strings, fmt_number, t
 
@@ -552,9 +553,9 @@ def source_names(indicator_ids: Iterable[str], catalog: Mapping[str, Indicator],
             if src.root == "transcribed":
                 text = t("cmp_transcribed", lang)
             elif full:
-                text = f"{src.publisher.split(',')[0]}: {src.title}"
+                text = f"{publisher(src, lang).split(',')[0]}: {src.title}"
             else:
-                text = short_publisher(src.publisher)
+                text = short_publisher(publisher(src, lang))
             if text not in out:
                 out.append(text)
     return out

@@ -17,10 +17,12 @@ from collections import OrderedDict
 from urllib.parse import quote
 
 from flask import Flask, Response, jsonify, request
+from werkzeug.datastructures import MultiDict
 
-from indicators.store import UnknownVersionError, get_store
+from indicators.store import UnknownVersionError, base_store, get_store
 from pages import export
 from pages.chart_views import CHARTS, BadChartRequest, build_view, first_values
+from pages.hardening import cache_is_shared, memoize
 from pages.i18n import t
 
 log = logging.getLogger(__name__)
@@ -66,9 +68,8 @@ def _scale(raw: str | None) -> float | None:
     return value
 
 
-def _render(chart: str, fmt: str) -> tuple[bytes, str]:
+def _render(chart: str, fmt: str, args: MultiDict) -> tuple[bytes, str]:
     """(file bytes, file name); raises BadChartRequest, UnknownVersionError, RenderError."""
-    args = request.args
     unknown = sorted(k for k in args if k not in KNOWN_PARAMS)
     if unknown:
         raise BadChartRequest("unknown parameter(s): " + ", ".join(unknown)[:200], unknown[:10])
@@ -134,6 +135,39 @@ def _without_source_notes(fig):
     return go.Figure(spec)
 
 
+@memoize
+def _render_shared(chart: str, fmt: str, items: tuple) -> tuple[bytes, str]:
+    """_render through the shared cache (Redis): one render for all workers and instances,
+    keyed by chart, format, the full normalised query (`items`, sorted) and the data version.
+    Errors are raised, never cached."""
+    return _render(chart, fmt, MultiDict(list(items)))
+
+
+def _render_cached(chart: str, fmt: str) -> tuple[bytes, str]:
+    """Rendered files are cached only for the built data: a request whose store carries
+    uploads (its session's or a share link's) may name `upload_*` indicators, or see them in
+    a profile, so its files are rendered for it alone and never cached (another session must
+    not get them by asking for the same URL)."""
+    items = tuple(sorted(request.args.items(multi=True)))
+    if get_store() is not base_store():
+        return _render(chart, fmt, request.args)
+    key = (chart, fmt, get_store().data_version, items)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    if cache_is_shared():
+        value = _render_shared(chart, fmt, items)
+    else:
+        value = _render(chart, fmt, request.args)
+    with _cache_lock:
+        _cache[key] = value
+        while len(_cache) > CACHE_ITEMS:
+            _cache.popitem(last=False)
+    return value
+
+
 def serve_export(chart: str, fmt: str) -> Response:
     if chart not in CHARTS:
         return _error(404, f"unknown chart {chart[:40]!r}; one of {', '.join(CHARTS)}",
@@ -144,13 +178,8 @@ def serve_export(chart: str, fmt: str) -> Response:
         return _error(414, f"query string longer than {MAX_QUERY_CHARS} characters")
     from pages.renderer import ImageSizeError, RenderError
 
-    key = (chart, fmt, get_store().data_version, tuple(sorted(request.args.items(multi=True))))
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
     try:
-        data, name = hit or _render(chart, fmt)
+        data, name = _render_cached(chart, fmt)
     except BadChartRequest as exc:
         return _error(400, str(exc), exc.params)
     except UnknownVersionError as exc:
@@ -166,11 +195,6 @@ def serve_export(chart: str, fmt: str) -> Response:
     except Exception:
         log.exception("export %s.%s failed", chart, fmt)
         return _error(500, "the export failed unexpectedly")
-    if hit is None:
-        with _cache_lock:
-            _cache[key] = (data, name)
-            while len(_cache) > CACHE_ITEMS:
-                _cache.popitem(last=False)
     resp = Response(data, mimetype=MIMETYPES[fmt])
     resp.headers["Content-Disposition"] = (
         f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}")

@@ -62,6 +62,21 @@ def _data_version() -> str:
     return str(get_store().info.get("data_version", ""))
 
 
+def cache_is_shared() -> bool:
+    """True when `cache` is shared between processes (Redis). Results a process already keeps
+    in its own memory (an lru_cache) gain nothing from a second in-process copy in
+    SimpleCache, so such callers use `memoize` only when this is true."""
+    if not has_app_context():
+        return False
+    try:
+        backend = cache.cache  # this app's backend (KeyError/AttributeError: not initialised)
+    except Exception:
+        return False
+    from flask_caching.backends import NullCache, SimpleCache
+
+    return not isinstance(backend, SimpleCache | NullCache)
+
+
 def memoize(func: Callable) -> Callable:
     """Memoize a pure builder in the shared cache, keyed by its arguments and the data version
     (a new build never serves old results). Falls back to a plain call when the cache is

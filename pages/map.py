@@ -33,10 +33,11 @@ from flask import Response, request
 
 from indicators.build import MAP_DIVISIONS
 from indicators.catalog import AREAS
-from indicators.store import get_store
+from indicators.store import base_store, get_store
 from pages import ids
 from pages import map_figures as mf
 from pages.components import chart_card, data_table
+from pages.hardening import cache_is_shared, memoize
 from pages.i18n import DIVISION_LABELS, add_strings, t
 from pages.state import (
     BASEMAPS,
@@ -179,10 +180,33 @@ def _year_options(indicator: str, division: str) -> list[dict]:
 # --- views ----------------------------------------------------------------------------------
 
 
+@memoize
+def _shared_view(indicator: str, division: str, year: int, lang: str,
+                 fixed: bool) -> mf.MapData:
+    """Through the shared cache (Redis): computed once for all workers and instances, keyed by
+    the arguments and the data version. MapData is a plain dataclass: it pickles."""
+    return mf.map_data(base_store(), indicator, division, year, lang, fixed)
+
+
 @lru_cache(maxsize=256)
+def _base_view(indicator: str, division: str, year: int, lang: str, fixed: bool) -> mf.MapData:
+    # the built data never changes within a process: keep the view here, in front of Redis
+    if cache_is_shared():
+        return _shared_view(indicator, division, year, lang, fixed)
+    return mf.map_data(base_store(), indicator, division, year, lang, fixed)
+
+
 def view(indicator: str, division: str, year: int, lang: str, fixed: bool) -> mf.MapData:
-    """One view's data; the store never changes within a process, so views are cached."""
+    """One view's data. Built-in indicators are cached (per process, and shared between
+    processes when Redis is configured); an upload (`upload_*`, only in its session's overlay
+    store) is computed from the request's store every time and never cached, so no session
+    can be served another session's view."""
+    if indicator in base_store().catalog:
+        return _base_view(indicator, division, year, lang, bool(fixed))
     return mf.map_data(get_store(), indicator, division, year, lang, fixed)
+
+
+view.cache_clear = _base_view.cache_clear  # type: ignore[attr-defined]
 
 
 def _state(indicator, year, division, lang, fixed=False, district=None):

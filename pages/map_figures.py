@@ -24,6 +24,7 @@ from dash import Patch
 from plotly.colors import sample_colorscale
 
 from indicators.catalog import Indicator
+from indicators.session_store import publisher
 from indicators.store import Store
 from pages.figures import MISSING, colour_scale
 from pages.i18n import DIVISION_LABELS, add_strings, fmt_number, t
@@ -233,7 +234,7 @@ def source_short(store: Store, ind: Indicator, lang: str) -> str:
             low = (src.publisher + " " + src.title).lower()
             if "valgeografi" in low or "polygon" in low or "boundar" in low:
                 continue  # boundaries used to place the values; cited in full below the chart
-            name = src.publisher.split(",")[0].split(" (")[0]
+            name = publisher(src, lang).split(",")[0].split(" (")[0]
             name = {"SCB statistics per basområde": "SCB"}.get(name, name)
         if name not in out:
             out.append(name)
@@ -245,7 +246,7 @@ def source_full(store: Store, ind: Indicator, lang: str) -> str:
     for sid in ind.sources:
         src = store.registry.sources.get(sid)
         if src is not None:
-            text = f"{src.publisher.split(',')[0]}: {src.title}"
+            text = f"{publisher(src, lang).split(',')[0]}: {src.title}"
             if text not in out:
                 out.append(text)
     return "; ".join(out)

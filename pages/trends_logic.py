@@ -22,7 +22,9 @@ import plotly.graph_objects as go
 from indicators.aggregate import MIN_COVERAGE
 from indicators.catalog import AREAS, Indicator
 from indicators.inequality import REL_CHANGE
+from indicators.session_store import publisher
 from indicators.store import Store
+from indicators.uploads import UPLOAD_SOURCE_ID
 from pages.i18n import DIVISION_LABELS, LANGS, STRINGS, add_strings, fmt_number, t
 
 # District divisions offered: regso (127 areas) and basomrade (~330) are too many lines to read.
@@ -50,12 +52,13 @@ _COVERAGE_PCT = round(MIN_COVERAGE * 100)
 add_strings({
     "trends_heading": {"sv": "Skillnader över tid", "en": "Differences over time"},
     "trends_intro": {
-        "sv": "Varje linje är ett område; den streckade linjen är hela staden. Markera områden "
-              "för att jämföra dem, och se nedan om skillnaderna mellan områdena har ökat "
+        "sv": "Varje linje är ett område; den streckade linjen, där den finns, är hela staden. "
+              "Markera områden för "
+              "att jämföra dem, och se nedan om skillnaderna mellan områdena har ökat "
               "eller minskat.",
-        "en": "Each line is one area; the dashed line is the whole city. Highlight areas to "
-              "compare them, and see below whether the differences between areas have grown "
-              "or shrunk.",
+        "en": "Each line is one area; the dashed line, where there is one, is the whole city. "
+              "Highlight areas to compare them, and see below whether the differences between "
+              "areas have grown or shrunk.",
     },
     "trends_sex": {"sv": "Kön", "en": "Sex"},
     "trends_sex_total": {"sv": "Alla", "en": "All"},
@@ -184,6 +187,12 @@ add_strings({
               "till den.",
         "en": "The division into {division} was not in use {when}; the values for those years "
               "are recomputed onto it.",
+    },
+    "trends_upload_note": {
+        "sv": "Egen uppladdning: värdena visas som de laddades upp, på sin egen indelning; det "
+              "finns ingen linje för hela staden.",
+        "en": "Own upload: the values are shown as uploaded, on their own division; there is no "
+              "line for the whole city.",
     },
     "trends_before": {"sv": "före {year}", "en": "before {year}"},
     "trends_after": {"sv": "efter {year}", "en": "after {year}"},
@@ -516,6 +525,10 @@ def data_notes(ind: Indicator, division: str, years: Sequence[int], lang: str) -
         notes.append(t("approx_note", lang))
     if ind.reliability_note is not None:
         notes.append(f"{t('trends_reliability', lang)}: {ind.reliability_note.get(lang)}")
+    if UPLOAD_SOURCE_ID in ind.sources:  # not recomputed onto the division, no city series
+        notes.append(t("trends_upload_note", lang))
+        notes.append(t("trends_line_gaps", lang))
+        return notes
     start, end = DIVISION_PERIOD.get(division, (None, None))
     when = []
     if start is not None and len(years) and years[0] < start:
@@ -546,10 +559,10 @@ def _short_publisher(publisher: str) -> str:
     return publisher.split(",")[0].split(" (")[0].strip()
 
 
-def citations(store: Store, ind: Indicator) -> list[str]:
+def citations(store: Store, ind: Indicator, lang: str = "sv") -> list[str]:
     """Full citations (publisher: title) of the indicator's registered sources."""
     reg = store.registry
-    return [f"{_short_publisher(reg[s].publisher)}: {reg[s].title}"
+    return [f"{_short_publisher(publisher(reg[s], lang))}: {reg[s].title}"
             for s in ind.sources if s in reg.sources]
 
 
@@ -558,15 +571,15 @@ def chart_source(store: Store, ind: Indicator, lang: str) -> str:
     reg = store.registry
     srcs = [reg[s] for s in ind.sources if s in reg.sources]
     if len(srcs) == 1:
-        body = f"{_short_publisher(srcs[0].publisher)}: {srcs[0].title}"
+        body = f"{_short_publisher(publisher(srcs[0], lang))}: {srcs[0].title}"
     else:
-        body = "; ".join(dict.fromkeys(_short_publisher(s.publisher) for s in srcs))
+        body = "; ".join(dict.fromkeys(_short_publisher(publisher(s, lang)) for s in srcs))
     return f"{t('source', lang)}: {body}"
 
 
 def source_text(store: Store, ind: Indicator, lang: str) -> str:
     """The line under a chart card: every citation in full."""
-    return f"{t('source', lang)}: " + "; ".join(citations(store, ind)) + "."
+    return f"{t('source', lang)}: " + "; ".join(citations(store, ind, lang)) + "."
 
 
 # ----------------------------------------------------------------------------- figures

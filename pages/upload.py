@@ -14,7 +14,18 @@ from urllib.parse import urlencode
 
 import dash
 import dash_mantine_components as dmc
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import (
+    ALL,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 
 from data import upload_store
 from indicators import session_store
@@ -38,9 +49,9 @@ P = "upload-"  # component id prefix
 FILE, FILENAME, TITLE, UNIT, DIRECTION, DECIMALS, AREA, DIVISION, SUBMIT = (
     f"{P}{x}" for x in ("file", "filename", "title", "unit", "direction", "decimals", "area",
                         "division", "submit"))
-RESULT, LIST, REV, LANG, SHARE_OUT = (f"{P}{x}" for x in ("result", "list", "rev", "lang",
-                                                          "share-out"))
-DELETE, SHARE = f"{P}delete", f"{P}share"
+RESULT, LIST, REV, LANG, SHARE_OUT, SUGGEST = (
+    f"{P}{x}" for x in ("result", "list", "rev", "lang", "share-out", "suggest"))
+DELETE, SHARE, UNSHARE = f"{P}delete", f"{P}share", f"{P}unshare"
 
 add_strings({
     "nav_upload": {"sv": "Egna data", "en": "Your data"},
@@ -87,6 +98,9 @@ add_strings({
     "up_show_map": {"sv": "Visa på kartan", "en": "Show on map"},
     "up_share": {"sv": "Dela", "en": "Share"},
     "up_delete": {"sv": "Ta bort", "en": "Delete"},
+    "up_unshare": {"sv": "Sluta dela", "en": "Stop sharing"},
+    "up_unshared": {"sv": "Delningen är stoppad: den gamla länken fungerar inte längre.",
+                    "en": "Sharing stopped: the old link no longer works."},
     "up_share_link": {"sv": "Länk att dela (alla med länken kan se uppladdningen):",
                       "en": "Link to share (anyone with the link can see the upload):"},
     "up_shared": {"sv": "delad", "en": "shared"},
@@ -120,6 +134,7 @@ def layout(**params: object) -> html.Div:
     return html.Div([
         dcc.Store(id=LANG, data=lang),
         dcc.Store(id=REV, data=0),
+        dcc.Store(id=SUGGEST),
         dmc.Title(t("up_title", lang), order=2, mb="xs"),
         dmc.Text(t("up_intro", lang), mb="md", maw=800),
         dcc.Upload(
@@ -229,6 +244,9 @@ def list_children(lang: str) -> list:
                            className="upload-show-map"),
                 dmc.Button(t("up_share", lang), id={"type": SHARE, "id": s.upload_id},
                            variant="light", size="xs", className="upload-share"),
+                *([dmc.Button(t("up_unshare", lang), id={"type": UNSHARE, "id": s.upload_id},
+                              variant="light", color="gray", size="xs",
+                              className="upload-unshare")] if s.shared else []),
                 dmc.Button(t("up_delete", lang), id={"type": DELETE, "id": s.upload_id},
                            variant="light", color="red", size="xs",
                            className="upload-delete"),
@@ -244,6 +262,30 @@ def list_children(lang: str) -> list:
           prevent_initial_call=True)
 def show_filename(filename, lang):
     return t("up_chosen", lang, name=filename) if filename else t("up_no_file", lang)
+
+
+@callback(Output(SUGGEST, "data"), Input(FILE, "contents"), State(FILE, "filename"),
+          State(LANG, "data"), prevent_initial_call=True)
+def suggest_title(contents, filename, lang):
+    """The title detected from the chosen file (the clientside callback below puts it in the
+    title field only if that is still empty when it arrives: typing is never overwritten)."""
+    if not contents:
+        return no_update
+    try:
+        det = parse_dash_upload(filename or "", contents, parse_lang(lang)).detected
+    except Exception:  # a broken file is reported on submit; no suggestion here
+        return no_update
+    return det.suggested_title or no_update
+
+
+clientside_callback(
+    """(suggestion, title) => (suggestion && !(title || '').trim())
+        ? suggestion : window.dash_clientside.no_update""",
+    Output(TITLE, "value", allow_duplicate=True),
+    Input(SUGGEST, "data"),
+    State(TITLE, "value"),
+    prevent_initial_call=True,
+)
 
 
 @callback(
@@ -301,10 +343,11 @@ def submit(n_clicks, contents, filename, title, unit, direction, decimals, area,
     Output(REV, "data", allow_duplicate=True),
     Input({"type": SHARE, "id": ALL}, "n_clicks"),
     Input({"type": DELETE, "id": ALL}, "n_clicks"),
+    Input({"type": UNSHARE, "id": ALL}, "n_clicks"),
     State(LANG, "data"), State(REV, "data"),
     prevent_initial_call=True,
 )
-def share_or_delete(_share, _delete, lang, rev):
+def share_or_delete(_share, _delete, _unshare, lang, rev):
     lang = parse_lang(lang)
     trig = ctx.triggered_id
     if not isinstance(trig, dict) or not (ctx.triggered and ctx.triggered[0]["value"]):
@@ -317,6 +360,11 @@ def share_or_delete(_share, _delete, lang, rev):
         if trig.get("type") == DELETE:
             upload_store.delete(upload_id, sid)
             return "", (rev or 0) + 1
+        if trig.get("type") == UNSHARE:
+            if not upload_store.unshare(upload_id, sid):
+                return no_update, no_update
+            return dmc.Alert(t("up_unshared", lang), color="gray", mb="sm", maw=800,
+                             className="upload-unshared"), (rev or 0) + 1
         token = upload_store.share_token_for(upload_id, sid)
     except upload_store.UploadStoreError:
         log.exception("upload store unavailable")

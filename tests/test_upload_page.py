@@ -221,3 +221,109 @@ def test_layout_renders(lang):
     with request(None, path="/upload"):
         text = as_json(up.layout(lang=lang))
     assert ("Egna data" if lang == "sv" else "Your data") in text
+
+
+# --- citations per language, stop sharing, title suggestion, trends notes ----------------------
+
+
+def test_upload_citation_is_translated(upload_db):
+    from pages import compare_profile as cp
+    from pages import map_figures as mf
+    from pages import trends_logic as tl
+
+    submit(GOOD)
+    [summary] = upload_db.list_for_session(SID_A)
+    ind_id = session_store.indicator_id(summary.upload_id)
+    day = summary.created_at.date().isoformat()
+    with request(SID_A):
+        store = get_store()
+        ind = store.catalog[ind_id]
+        for lang, label in (("sv", "Egen uppladdning"), ("en", "Own upload")):
+            other = "Own upload" if lang == "sv" else "Egen uppladdning"
+            full = f"{label}: egna.csv, {day}"
+            assert mf.source_full(store, ind, lang) == full
+            assert mf.source_short(store, ind, lang) == label
+            assert tl.source_text(store, ind, lang).startswith(f"{tl.t('source', lang)}: {full}")
+            assert full in tl.chart_source(store, ind, lang)
+            assert cp.source_names([ind_id], store.catalog, store.registry, lang,
+                                   full=True) == [full]
+            assert cp.source_names([ind_id], store.catalog, store.registry, lang) == [label]
+            side = as_json(map_page.update_side(ind_id, "2023", "sdo11", False, 0, lang))
+            assert full in side and other not in side
+            cmp = as_json(compare_page.area_parts("sdo11", ["jarva", "bromma"], lang))
+            assert full in cmp and other not in cmp
+        # the built sources keep their publisher in both languages
+        built = next(i for i in store.catalog.values() if not i.id.startswith("upload_"))
+        assert mf.source_full(store, built, "en") == mf.source_full(store, built, "sv")
+
+
+def share_click(kind: str, upload_id: str, lang: str = "en", sid: str = SID_A):
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    prop = json.dumps({"id": upload_id, "type": kind}, separators=(",", ":"))
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{prop}.n_clicks",
+                                                       "value": 1}]))
+    with request(sid):
+        return up.share_or_delete([1], [None], [1], lang, 0)
+
+
+def test_stop_sharing_revokes_the_link(upload_db):
+    submit(GOOD)
+    [summary] = upload_db.list_for_session(SID_A)
+    ind_id = session_store.indicator_id(summary.upload_id)
+    with request(SID_A):
+        assert "Stop sharing" not in as_json(up.list_children("en"))  # not shared yet
+    out, rev = share_click(up.SHARE, summary.upload_id)
+    assert rev == 1 and "upload-share-link" in as_json(out)
+    token = upload_db.share_token_for(summary.upload_id, SID_A)
+    with request(SID_A):
+        listing = as_json(up.list_children("en"))
+        assert "Stop sharing" in listing and up.UNSHARE in listing
+        assert "Sluta dela" in as_json(up.list_children("sv"))
+    with request(SID_B, query_string={"upload": token}):
+        assert ind_id in get_store().catalog
+    # another session cannot stop it
+    assert share_click(up.UNSHARE, summary.upload_id, sid=SID_B) == (up.no_update, up.no_update)
+    assert upload_db.find_shared(token) is not None
+    out, rev = share_click(up.UNSHARE, summary.upload_id)
+    assert rev == 1 and "Sharing stopped" in as_json(out)
+    assert upload_db.find_shared(token) is None
+    session_store.clear_cache()
+    with request(SID_B, query_string={"upload": token}):
+        assert ind_id not in get_store().catalog
+    with request(SID_A):
+        assert "Stop sharing" not in as_json(up.list_children("en"))
+        assert ind_id in get_store().catalog  # the owner keeps it
+
+
+def test_title_suggestion_from_the_file():
+    url = data_url(GOOD)
+    with request(SID_A):
+        assert up.suggest_title(url, "andel_med_cykel.csv", "sv") == "andel med cykel"
+        assert up.suggest_title(None, "x.csv", "sv") is up.no_update
+    # applied clientside, and only to an empty field (typing is never overwritten)
+    cb = next(v for k, v in dash_app.app.callback_map.items() if f"{up.TITLE}.value" in k)
+    assert cb["inputs"] == [{"id": up.SUGGEST, "property": "data"}]
+    assert cb["state"] == [{"id": up.TITLE, "property": "value"}]
+
+
+def test_trends_notes_for_an_upload_claim_no_city_and_no_recomputation(upload_db):
+    from pages import trends_logic as tl
+
+    submit(GOOD)
+    [summary] = upload_db.list_for_session(SID_A)
+    ind_id = session_store.indicator_id(summary.upload_id)
+    with request(SID_A):
+        ind = get_store().catalog[ind_id]
+    for lang in ("sv", "en"):
+        notes = tl.data_notes(ind, "sdo11", [2019, 2022, 2023], lang)
+        assert t_recomputed(lang) not in " ".join(notes)
+        assert tl.t("trends_upload_note", lang) in notes
+        assert tl.t("trends_line_gaps", lang) in notes
+    assert "where there is one" in tl.t("trends_intro", "en")
+    assert "där den finns" in tl.t("trends_intro", "sv")
+
+
+def t_recomputed(lang: str) -> str:
+    return {"sv": "omräknade", "en": "recomputed"}[lang]

@@ -29,15 +29,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_url():
+def server_url(tmp_path_factory):
     from indicators.store import ensure_build
 
     ensure_build()  # build outside the server's start-up timeout
     port = _free_port()
+    # the server's log goes to a file: a pipe nobody reads blocks the server once it is full
+    log_path = Path(os.environ.get("SKILLNADER_TEST_SERVER_LOG")
+                    or tmp_path_factory.mktemp("server") / "server.log")
+    log_file = log_path.open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "4", "-b",
          f"127.0.0.1:{port}", "--no-control-socket", "app:server"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log_file,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -47,14 +51,15 @@ def server_url():
             break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode()) from None
+                raise RuntimeError(log_path.read_text(errors="replace")) from None
             time.sleep(0.3)
     else:
         proc.kill()
-        raise RuntimeError("server did not start within 60 s")
+        raise RuntimeError(f"server did not start within 60 s (log: {log_path})")
     yield url
     proc.terminate()
     proc.wait(10)
+    log_file.close()
 
 
 @pytest.fixture(scope="session")

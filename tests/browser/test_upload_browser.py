@@ -53,11 +53,30 @@ def test_upload_listed_and_shown_on_map(server_url, page):
     assert page.console_errors == []
 
 
+def test_stop_sharing(server_url, page):
+    page.goto(server_url + "/upload?lang=en")
+    _choose(page, "delning.csv", GOOD)
+    page.fill("#upload-unit", "st")
+    page.click("#upload-submit")
+    page.wait_for_selector(".upload-item")
+    assert page.text_content(".upload-item-title") == "delning"  # the suggested title
+    assert page.query_selector(".upload-unshare") is None
+    page.click(".upload-share")
+    page.wait_for_selector(".upload-share-link")
+    page.click(".upload-unshare")
+    page.wait_for_selector(".upload-unshared")
+    page.wait_for_function("() => !document.querySelector('.upload-unshare')")
+    assert page.console_errors == []
+
+
 def test_english_lists_problems_in_english(server_url, page):
     page.goto(server_url + "/upload?lang=en")
     _choose(page, "bad.csv", BAD)
+    # the empty title is filled in from the file name; the unit is still missing
+    page.wait_for_function("() => document.querySelector('#upload-title').value === 'bad'")
     page.click("#upload-submit")
     page.wait_for_selector(".upload-rejected")
     text = page.text_content(".upload-problems")
-    assert "Form field: Title" in text and "Atlantis" in text
+    assert "Form field: Unit" in text and "Form field: Title" not in text
+    assert "Atlantis" in text
     assert page.console_errors == []

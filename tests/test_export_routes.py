@@ -233,3 +233,23 @@ def test_versions_are_pruned(tmp_path):
     kept = sorted(p.name for p in versions_dir(build).iterdir())
     assert kept == [f"{i:012x}" for i in (2, 3, 4)]
     assert isinstance(versions_dir(build), Path)
+
+
+def test_files_of_sessions_with_uploads_are_never_cached(client, monkeypatch):
+    """A session with uploads renders its own files; another session asking for the same URL
+    must not get them, so such files never enter the export cache."""
+    from dataclasses import replace
+
+    from pages import export_routes
+
+    export_routes._cache.clear()
+    url = "/export/ranking.csv?indicator=turnout_riksdag&division=sdo11&year=2022&lang=sv"
+    base = get_store()
+    overlay = replace(base)  # a different store object: what a session with uploads gets
+    monkeypatch.setattr(export_routes, "get_store", lambda: overlay)
+    monkeypatch.setattr(export_routes, "base_store", lambda: base)
+    assert client.get(url).status_code == 200
+    assert not export_routes._cache, "a file rendered for a session with uploads was cached"
+    monkeypatch.setattr(export_routes, "get_store", lambda: base)
+    assert client.get(url).status_code == 200
+    assert len(export_routes._cache) == 1  # the built data's file is cached

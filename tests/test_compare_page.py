@@ -323,13 +323,9 @@ def test_short_publisher():
 # The real build: a change of districts answers from the precomputed profile quickly
 
 
-def test_real_store_selection_builds_every_area():
-    from indicators.store import BuildMissingError, Store
-
-    try:
-        store = Store.load()
-    except BuildMissingError:
-        pytest.skip("no build (run `skillnader build`)")
+@pytest.mark.mirror
+def test_real_store_selection_builds_every_area(built_store):
+    store = built_store
     profile = build_profile(store.indicators, store.catalog, "sdo11")
     chosen = ["jarva", "bromma", "farsta", "norra_innerstaden"]
     rows = select_rows(profile, store.catalog, chosen)

@@ -320,13 +320,8 @@ def test_takeaway_narrowed_unchanged_single_year_and_missing():
 
 
 @pytest.fixture(scope="module")
-def store():
-    from indicators.store import BuildMissingError, Store
-
-    try:
-        return Store.load()
-    except BuildMissingError:
-        pytest.skip("no complete build in data/build (run `skillnader build`)")
+def store(built_store):
+    return built_store
 
 
 def test_chart_meta_and_table_from_the_build(store):

@@ -391,13 +391,8 @@ def test_data_notes_schools_approximation_reliability(store):
 
 
 @pytest.fixture(scope="module")
-def real_store():
-    from indicators.store import BuildMissingError
-
-    try:
-        return Store.load()
-    except BuildMissingError:
-        pytest.skip("no build (run `skillnader build`)")
+def real_store(built_store):
+    return built_store
 
 
 def test_real_default_view(real_store):

@@ -32,9 +32,11 @@ BUILD_DIR = PROJECT_ROOT / "data" / "build"
 FINE_DIVISIONS = ("regso", "basomrade")  # mapped on their own as finer units
 # A year counts for maps and inequality when this share of a division's districts has a value.
 MAP_MIN_SHARE = 2 / 3
-MAP_DIVISIONS = (*SDO_DIVISIONS, *FINE_DIVISIONS)
+# stadsdelar have no values of their own in the sources, but analysts upload data on them
+MAP_DIVISIONS = (*SDO_DIVISIONS, *FINE_DIVISIONS, "stadsdel")
 # Web simplification tolerance per division, metres (geo/simplify.py keeps shared edges).
-TOLERANCE_M = {"sdo11": 60, "sdo13": 60, "sdo14": 60, "regso": 25, "basomrade": 20}
+TOLERANCE_M = {"sdo11": 60, "sdo13": 60, "sdo14": 60, "regso": 25, "basomrade": 20,
+               "stadsdel": 25}
 # A published value merged to a later division borrows the population of the nearest year
 # within this many years when its own year has none.
 MERGE_WEIGHT_YEARS = 3
@@ -292,7 +294,7 @@ def process(registry: Registry, obs: pd.DataFrame) -> dict[str, pd.DataFrame]:
             built = res
     indicators = pd.concat([p for p in parts if len(p)], ignore_index=True)
     names = {}
-    for d in FINE_DIVISIONS:
+    for d in (*FINE_DIVISIONS, "stadsdel"):
         b = boundaries.load_boundaries(registry, d)
         names.update({(d, c): n for c, n in zip(b["code"], b["name"], strict=True)})
     indicators["district_name"] = district_names(

@@ -47,6 +47,7 @@ DIVISION_LABELS: dict[str, dict[str, str]] = {
     "sdo14": {"sv": "14 stadsdelsområden (2007-2020)", "en": "14 districts (2007-2020)"},
     "regso": {"sv": "RegSO (127 områden)", "en": "RegSO (127 areas)"},
     "basomrade": {"sv": "Basområden (2010)", "en": "Basområden (2010)"},
+    "stadsdel": {"sv": "Stadsdelar (117)", "en": "Stadsdelar (117 neighbourhoods)"},
 }
 
 

@@ -327,3 +327,22 @@ def test_trends_notes_for_an_upload_claim_no_city_and_no_recomputation(upload_db
 
 def t_recomputed(lang: str) -> str:
     return {"sv": "omräknade", "en": "recomputed"}[lang]
+
+
+def test_an_upload_on_stadsdelar_is_mapped(upload_db):
+    import json
+
+    from indicators.store import base_store
+
+    names = [f["properties"]["name"]
+             for f in base_store().geojson("stadsdel")["features"]]
+    text = "stadsdel;år;värde\n" + "".join(f"{n};2024;{i % 37},5\n" for i, n in enumerate(names))
+    submit(text, filename="stadsdelar.csv")
+    [summary] = upload_db.list_for_session(SID_A)
+    ind_id = session_store.indicator_id(summary.upload_id)
+    with request(SID_A):
+        fig, _meta, _ = map_page.update_map(ind_id, "2024", "stadsdel", False, "white-bg",
+                                            {"division": "sdo11", "lang": "sv"}, 0, "sv")
+        figure = json.loads(as_json(fig))  # a new division: the full figure, not a Patch
+        locations = [loc for tr in figure["data"] for loc in tr.get("locations", [])]
+        assert len(set(locations)) == len(names)  # every stadsdel coloured, none grey

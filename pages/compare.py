@@ -31,7 +31,7 @@ from pages.compare_profile import (
 )
 from pages.components import export_menu
 from pages.i18n import DIVISION_LABELS, t
-from pages.state import memo, only_changed, params_from_search
+from pages.state import memo, only_changed, params_from_search, search_of
 
 dash.register_page(__name__, path="/compare", name="Jämför stadsdelar",
                    title="Skillnader: jämför stadsdelar", order=2)
@@ -197,10 +197,6 @@ def _url_data(query: dict[str, str]) -> dict:
     return {"query": query, "root": ids.COMPARE_DIVISION, "sink": ids.COMPARE_POP}
 
 
-def _search_of(pop: object) -> str:
-    return pop.get("search", "") if isinstance(pop, dict) else ""
-
-
 @callback(
     Output(ids.COMPARE_DISTRICTS, "data"),
     Output(ids.COMPARE_DISTRICTS, "value"),
@@ -239,7 +235,7 @@ def _update(districts: list[str] | None, division: str | None, lang: str | None)
 )
 def _from_url(pop, districts, division):
     """Back/forward: the controls from the URL (the callback above follows them)."""
-    state = parse_compare_state(params_from_search(_search_of(pop)))
+    state = parse_compare_state(params_from_search(search_of(pop)))
     return only_changed((list(state.districts), state.division), (districts, division))
 
 

@@ -30,7 +30,7 @@ from indicators.catalog import AREAS, Indicator
 from indicators.inequality import REL_CHANGE
 from indicators.store import Store
 from pages import ids
-from pages.i18n import LANGS, add_strings, fmt_number, t
+from pages.i18n import DIVISION_LABELS, LANGS, add_strings, fmt_number, t
 from pages.state import params_from_search
 
 TABS = ("indicators", "sources", "methods")
@@ -52,20 +52,16 @@ URL_RE = re.compile(r"https?://[^\s<>\"']+")
 
 # --- labels -----------------------------------------------------------------------------------
 
+# Division names: the ones every page shows come from i18n; the data page adds the rest.
 DIVISION_NAMES: dict[str, dict[str, str]] = {
-    "sdo11": {"sv": "11 stadsdelsområden (från 2023)", "en": "11 districts (from 2023)"},
-    "sdo13": {"sv": "13 stadsdelsområden (2020–2023)", "en": "13 districts (2020–2023)"},
-    "sdo14": {"sv": "14 stadsdelsområden (2007–2020)", "en": "14 districts (2007–2020)"},
+    **DIVISION_LABELS,
     "sdo18": {"sv": "18 stadsdelsområden (1999–2006)", "en": "18 districts (1999–2006)"},
-    "regso": {"sv": "RegSO (127 områden)", "en": "RegSO (127 areas)"},
-    "basomrade": {"sv": "basområden (2010)", "en": "basområden (small areas, 2010)"},
     "valdistrikt": {"sv": "valdistrikt", "en": "election districts"},
     "valdistrikt_2010": {"sv": "valdistrikt (2010 års gränser)",
                          "en": "election districts (2010 boundaries)"},
     "valdistrikt_2022": {"sv": "valdistrikt (2022 års gränser)",
                          "en": "election districts (2022 boundaries)"},
     "school": {"sv": "skolor (punkter)", "en": "schools (points)"},
-    "stadsdel": {"sv": "stadsdelar (117)", "en": "stadsdelar (117 neighbourhoods)"},
     "city": {"sv": "hela staden", "en": "whole city"},
 }
 # Plural names of source units, for sentences ("4 av 127 RegSO").

@@ -47,6 +47,7 @@ from pages.state import (
     only_changed,
     params_from_search,
     parse_map_state,
+    search_of,
     usable_divisions,
 )
 
@@ -446,10 +447,6 @@ def layout(**params: object) -> html.Div:
 # --- server callbacks -------------------------------------------------------------------------
 
 
-def _search_of(pop: object) -> str:
-    return pop.get("search", "") if isinstance(pop, dict) else ""
-
-
 @callback(
     Output(ids.MAP_INDICATOR, "data"),
     Output(ids.MAP_INDICATOR, "value"),
@@ -616,7 +613,7 @@ def update_district(selected, indicator, year, division, lang):
 )
 def from_url(pop, *current):
     """Back/forward: set the controls that differ from the URL; the page follows them."""
-    s = parse_map_state(get_store(), params_from_search(_search_of(pop)))
+    s = parse_map_state(get_store(), params_from_search(search_of(pop)))
     selected = {"code": s.district, "division": s.division} if s.district else None
     new = (s.area, s.indicator, str(s.year), s.division, s.fixed_bins, s.basemap, selected)
     return only_changed(new, current)

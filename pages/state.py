@@ -80,6 +80,11 @@ def params_from_search(search: str | None) -> dict[str, object]:
     return {k: v[0] if len(v) == 1 else v for k, v in raw.items()}
 
 
+def search_of(pop: object) -> str:
+    """The query string a back/forward step hands a page (its *_POP store), or ''."""
+    return pop.get("search", "") if isinstance(pop, dict) else ""
+
+
 def only_changed(new: tuple, old: tuple) -> tuple:
     """Outputs for restoring controls from the URL: the new value where it differs, else
     no_update (fewer callbacks, no needless redraws)."""

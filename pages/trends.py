@@ -18,7 +18,7 @@ from pages import ids
 from pages import trends_logic as tl
 from pages.components import chart_card, data_table
 from pages.i18n import DIVISION_LABELS, t
-from pages.state import only_changed, params_from_search
+from pages.state import only_changed, params_from_search, search_of
 
 dash.register_page(__name__, path="/trends", name="Skillnader över tid",
                    title="Skillnader: över tid")
@@ -146,10 +146,6 @@ def layout(**params: object) -> html.Div:
 
 
 # ----------------------------------------------------------------------------- callbacks
-
-
-def _search_of(pop: object) -> str:
-    return pop.get("search", "") if isinstance(pop, dict) else ""
 
 
 @callback(
@@ -334,7 +330,7 @@ clientside_callback(
 )
 def _from_url(pop, *current):
     """Back/forward: set the controls that differ from the URL; the page follows them."""
-    s = tl.parse_trends_state(get_store(), params_from_search(_search_of(pop)))
+    s = tl.parse_trends_state(get_store(), params_from_search(search_of(pop)))
     new = (s.area, s.indicator, s.division, s.sex, list(s.districts), s.measure)
     return only_changed(new, current)
 
